@@ -1,0 +1,33 @@
+# multiphoton: the two quick-start commands are `make demo` and `make test`.
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+OUT ?= demo-output
+
+.PHONY: demo test test-slow bench clean venv
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	rm -rf $(OUT)/campaign
+	$(BIN)/multiphoton simulate paper-2023 $(OUT)/campaign
+	$(BIN)/multiphoton analyze $(OUT)/campaign/experiment.toml --out $(OUT)/results --force
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow" src tests
+
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -m slow tests
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) $(OUT) .pytest_cache build src/*.egg-info
