@@ -114,7 +114,7 @@ def spectrum_per_nm_to_per_eV(wavelength_nm, counts_per_nm, *, axis=-1):
     --------
     >>> e, s = spectrum_per_nm_to_per_eV([600.0, 620.0], [1.0, 1.0])
     >>> [round(float(x), 1) for x in s]
-    [310.0, 290.3]
+    [310.0, 290.4]
     """
     wl = np.asarray(wavelength_nm, dtype=float)
     counts = np.asarray(counts_per_nm, dtype=float)

@@ -1,0 +1,132 @@
+"""Tables, figures and the self-contained HTML report, from a Results object only.
+
+:func:`write_report` writes ``table1.csv``, ``table2.csv``, ``figures/*.png|svg`` and
+``report.html``; :func:`load_results` rebuilds the Results from a run's
+``results.json`` (with its sibling ``plot_data.json`` and ``manifest.toml``) so that
+``multiphoton report DIR/results.json`` redraws everything without refitting.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..errors import InputError
+from ..results import RESULTS_SCHEMA, Results
+from .figures import render_figures
+from .html import render_html
+from .tables import render_terminal, table1, table2, write_table_csv
+
+__all__ = [
+    "write_report",
+    "load_results",
+    "render_terminal",
+    "table1",
+    "table2",
+    "write_table_csv",
+    "PLOT_DATA_NAME",
+    "MANIFEST_NAME",
+]
+
+PLOT_DATA_NAME = "plot_data.json"
+"""File beside ``results.json`` holding ``Results.plots`` (a JSON list of plot dicts)."""
+
+MANIFEST_NAME = "manifest.toml"
+"""Copy of the manifest beside ``results.json``."""
+
+
+def write_report(results: Results, out_dir: str | Path) -> dict[str, Path]:
+    """Write the tables, figures and ``report.html`` of ``results`` into ``out_dir``.
+
+    Parameters
+    ----------
+    results : Results
+        What an ``analyze`` run produced (or :func:`load_results` read back).
+    out_dir : path
+        Existing folder. ``figures/`` is created in it.
+
+    Returns
+    -------
+    dict of str to Path
+        Paths relative to ``out_dir`` (``"table1.csv"``, ``"table2.csv"``,
+        ``"report.html"``, ``"figures/<stem>.png"``, ``"figures/<stem>.svg"``) mapped to
+        the files written.
+
+    Raises
+    ------
+    InputError
+        If ``out_dir`` does not exist.
+    """
+    out_dir = Path(out_dir)
+    if not out_dir.is_dir():
+        raise InputError(
+            f"report output folder {str(out_dir)!r} does not exist; create it first "
+            "(the pipeline writes into a fresh folder it made)"
+        )
+    written: dict[str, Path] = {}
+    written["table1.csv"] = write_table_csv(table1(results), out_dir / "table1.csv")
+    written["table2.csv"] = write_table_csv(table2(results), out_dir / "table2.csv")
+    fig_dir = out_dir / "figures"
+    fig_dir.mkdir(exist_ok=True)
+    figures = render_figures(results.plots, fig_dir)
+    for fig in figures:
+        for path in (fig.png, fig.svg):
+            if path is not None:
+                written[f"figures/{path.name}"] = path
+    report = out_dir / "report.html"
+    report.write_text(render_html(results, figures), encoding="utf-8")
+    written["report.html"] = report
+    return written
+
+
+def load_results(results_json_path: str | Path) -> Results:
+    """Read a run's ``results.json`` back into :class:`~multiphoton.results.Results`.
+
+    The sibling ``plot_data.json`` (a list of plot dicts) and ``manifest.toml`` are read
+    when present (figures and the manifest section are empty otherwise).
+
+    Parameters
+    ----------
+    results_json_path : path
+        The ``results.json`` written by ``multiphoton analyze``.
+
+    Raises
+    ------
+    InputError
+        If a file is missing, not JSON, or not of schema ``multiphoton.results/1``.
+    """
+    path = Path(results_json_path)
+    doc = _read_json(path, "results file")
+    if not isinstance(doc, dict) or doc.get("schema") != RESULTS_SCHEMA:
+        found = doc.get("schema") if isinstance(doc, dict) else type(doc).__name__
+        raise InputError(
+            f"{path}: schema is {found!r}, expected {RESULTS_SCHEMA!r}; pass the results.json "
+            "written by `multiphoton analyze`"
+        )
+    plots: list = []
+    plot_path = path.with_name(PLOT_DATA_NAME)
+    if plot_path.exists():
+        plots = _read_json(plot_path, "plot data")
+        if not isinstance(plots, list) or not all(isinstance(p, dict) for p in plots):
+            raise InputError(
+                f"{plot_path}: expected a JSON list of plot objects (docs/plot-data.md); "
+                "re-run `multiphoton analyze` to rewrite it"
+            )
+    manifest_path = path.with_name(MANIFEST_NAME)
+    manifest_text = manifest_path.read_text(encoding="utf-8") if manifest_path.exists() else ""
+    try:
+        return Results.from_json(doc, plots=plots, manifest_text=manifest_text)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InputError(
+            f"{path}: cannot read the results ({exc!r}); pass the results.json written by "
+            "`multiphoton analyze`"
+        ) from None
+
+
+def _read_json(path: Path, what: str):
+    if not path.is_file():
+        raise InputError(f"{what} {str(path)!r} not found; give the path of an existing file")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{what} {str(path)!r} is not valid JSON ({exc}); "
+                         "re-run `multiphoton analyze` to rewrite it") from None

@@ -1,0 +1,155 @@
+"""Command-line interface: every subcommand is one library call.
+
+``multiphoton analyze EXPERIMENT.toml --out DIR``  (data contract section 1)
+``multiphoton report DIR/results.json``            rebuild tables, figures and report.html
+``multiphoton simulate PRESET OUTDIR``              write a simulated campaign with truth.json
+``multiphoton inspect FILE``                         what a reader finds in an instrument file
+``multiphoton batch A.toml B.toml … --out ROOT``    many campaigns in parallel on Dask
+
+Exit status: 0 success, 1 bad input (nothing written), 2 usage error.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from . import __version__
+from .errors import MultiphotonError
+
+__all__ = ["main", "build_parser"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="multiphoton",
+        description="Nonlinear photophysics of colloidal nanocrystals: from a folder of "
+        "measurements to Table 1 and Table 2 of Diroll et al. (Nanoscale 2023), with "
+        "uncertainties, figures and a report.",
+    )
+    p.add_argument("--version", action="version", version=f"multiphoton {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    a = sub.add_parser("analyze", help="analyse a campaign: manifest → results.json, tables, figures, report.html")
+    a.add_argument("manifest", type=Path, help="the experiment manifest (TOML); file paths in it are relative to it")
+    a.add_argument("--out", type=Path, required=True, help="output directory (written atomically)")
+    a.add_argument("--force", action="store_true", help="replace --out if it exists and is not empty")
+    a.add_argument("--only", default=None, help="comma-separated quantities to keep, e.g. sigma2_GM,tau_xx_ns")
+    a.add_argument("--quiet", action="store_true", help="no progress or tables, only errors")
+    a.add_argument("--no-report", action="store_true", help="write results.json only (no figures, no HTML)")
+
+    r = sub.add_parser("report", help="rebuild tables, figures and report.html from results.json (no refitting)")
+    r.add_argument("results", type=Path, help="results.json written by `analyze` (plot_data.json beside it)")
+    r.add_argument("--out", type=Path, default=None, help="where to write (default: the folder of results.json)")
+    r.add_argument("--quiet", action="store_true")
+
+    s = sub.add_parser("simulate", help="write a simulated campaign (manifest, CSV files, truth.json)")
+    s.add_argument("preset", help="preset name, e.g. paper-2023")
+    s.add_argument("outdir", type=Path, help="folder to write the campaign into")
+    s.add_argument("--seed", type=int, default=0, help="random seed (default 0); same seed, same bytes")
+
+    i = sub.add_parser("inspect", help="print as JSON what a reader finds in an instrument file")
+    i.add_argument("file", type=Path)
+
+    b = sub.add_parser("batch", help="analyse several campaigns in parallel (Dask), one output folder each")
+    b.add_argument("manifests", type=Path, nargs="+", help="experiment manifests")
+    b.add_argument("--out", type=Path, required=True, help="root folder; each campaign goes to ROOT/<manifest folder name>")
+    b.add_argument("--workers", type=int, default=None, help="Dask local processes (default: one per core)")
+    b.add_argument("--scheduler", default=None, help="address of a running Dask scheduler (tcp://host:8786)")
+    b.add_argument("--force", action="store_true")
+    b.add_argument("--quiet", action="store_true")
+    return p
+
+
+def _console(quiet: bool):
+    from rich.console import Console
+
+    return Console(stderr=True, quiet=quiet)
+
+
+def _cmd_analyze(args) -> int:
+    from .pipeline import analyze, write_outputs
+
+    con = _console(args.quiet)
+    only = [q.strip() for q in args.only.split(",") if q.strip()] if args.only else None
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=con, transient=True, disable=args.quiet) as prog:
+        task = prog.add_task("reading manifest", total=None)
+        results = analyze(args.manifest, only=only,
+                          progress=lambda label: prog.update(task, description=label))
+        prog.update(task, description="writing results, figures and report")
+        try:
+            paths = write_outputs(results, args.out, force=args.force, report=not args.no_report)
+        except FileExistsError as exc:
+            con.print(f"[red]error:[/red] {exc}", highlight=False)
+            return 2
+    if not args.quiet:
+        if not args.no_report:
+            from .report import render_terminal
+
+            render_terminal(results, con)
+        for w in results.warnings:
+            con.print(f"[yellow]warning:[/yellow] {w.sample}: {w.quantity}: {w.reason}", highlight=False)
+    print(f"results: {paths['results.json']}")
+    if "report.html" in paths:
+        print(f"report:  {paths['report.html']}")
+    return 0
+
+
+def _cmd_report(args) -> int:
+    from .report import load_results, render_terminal, write_report
+
+    results = load_results(args.results)
+    out = args.out or args.results.resolve().parent
+    out.mkdir(parents=True, exist_ok=True)
+    paths = write_report(results, out)
+    if not args.quiet:
+        render_terminal(results, _console(False))
+    print(f"report: {paths['report.html']}")
+    return 0
+
+
+def _cmd_simulate(args) -> int:
+    from .simulate.campaign import write_campaign
+
+    manifest = write_campaign(args.preset, args.outdir, seed=args.seed)
+    print(f"campaign: {manifest}")
+    return 0
+
+
+def _cmd_inspect(args) -> int:
+    from .io.inspect import inspect_file
+
+    print(json.dumps(inspect_file(args.file), indent=2))
+    return 0
+
+
+def _cmd_batch(args) -> int:
+    from .pipeline.batch import run_batch
+
+    outcomes = run_batch(args.manifests, args.out, workers=args.workers, scheduler=args.scheduler,
+                         force=args.force)
+    status = 0
+    for o in outcomes:
+        if o["ok"]:
+            print(f"ok     {o['manifest']} -> {o['out']}")
+        else:
+            print(f"failed {o['manifest']}: {o['error']}", file=sys.stderr)
+            status = 1
+    return status
+
+
+def main(argv=None) -> int:
+    """Run the CLI; returns the exit status (0 ok, 1 bad input, 2 usage)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = {"analyze": _cmd_analyze, "report": _cmd_report, "simulate": _cmd_simulate,
+               "inspect": _cmd_inspect, "batch": _cmd_batch}[args.command]
+    try:
+        return handler(args)
+    except MultiphotonError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1

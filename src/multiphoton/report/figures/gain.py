@@ -1,0 +1,114 @@
+"""Transient-absorption gain (paper Fig. S6): net absorbance A₀ + ΔA spectra at chosen
+delays with the zero line and the gain region shaded, and the net-absorbance map on a
+diverging colour scale centred at zero (blue: net gain).
+
+Reads ``ta_map`` plot dicts (docs/plot-data.md).
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+from matplotlib import colors as mcolors
+from matplotlib.figure import Figure
+
+from ..style import (
+    DIVERGING_CMAP, FIT_COLOR, MUTED_COLOR, PANEL_IN, TIME_CMAP, add_colorbar, panel_label,
+)
+from ._common import NoFigureData, array, number
+
+__all__ = ["plot_ta_map"]
+
+_MAX_SPECTRA = 6
+
+
+def _chosen_rows(delay_ps: np.ndarray, wanted_ps: np.ndarray | None) -> list[int]:
+    """Rows nearest the wanted delays; without them, up to six rows spread over delay > 0."""
+    if wanted_ps is not None:
+        rows = [int(np.nanargmin(np.abs(delay_ps - d))) for d in wanted_ps if np.isfinite(d)]
+        return list(dict.fromkeys(rows))
+    candidates = np.flatnonzero(delay_ps > 0)
+    if candidates.size == 0:
+        candidates = np.arange(delay_ps.size)
+    picks = np.unique(np.linspace(0, candidates.size - 1, min(_MAX_SPECTRA, candidates.size)).astype(int))
+    return [int(candidates[i]) for i in picks]
+
+
+def plot_ta_map(plot: Mapping[str, Any]) -> Figure:
+    """Gain spectra at chosen delays and the net-absorbance map.
+
+    Parameters
+    ----------
+    plot : mapping
+        A ``ta_map`` plot dict. Required: ``delay_ps`` (D,), ``energy_eV`` (M,),
+        ``net_absorbance`` (D, M). Optional: ``ground_state`` (M,), ``gain_delays_ps``,
+        ``bandwidth_delay_ps``, ``gain_region_eV`` ([[lo, hi], …]), ``noise_od``,
+        ``gain_lifetime_ns``.
+    """
+    delay = array(plot, "delay_ps")
+    energy = array(plot, "energy_eV")
+    if delay is None or energy is None:
+        raise NoFigureData(f"ta_map {plot.get('sample')!r}: needs delay_ps and energy_eV")
+    net = array(plot, "net_absorbance", ndim=2, shape=(delay.size, energy.size))
+    if net is None:
+        raise NoFigureData(f"ta_map {plot.get('sample')!r}: no net_absorbance")
+    ground = array(plot, "ground_state", length=energy.size)
+    wanted = array(plot, "gain_delays_ps")
+    regions = plot.get("gain_region_eV") or []
+    noise = number(plot, "noise_od")
+    bw_delay = number(plot, "bandwidth_delay_ps")
+    lifetime_ns = number(plot, "gain_lifetime_ns")
+
+    fig = Figure(figsize=(PANEL_IN[0] * 2 + 1.0, PANEL_IN[1] * 1.1), layout="constrained")
+    ax, axm = fig.subplots(1, 2)
+    fig.suptitle(f"Transient absorption gain — {plot.get('sample')} (measurement {plot.get('measurement')})",
+                 fontsize=9.5, x=0.01, ha="left")
+
+    rows = _chosen_rows(delay, wanted)
+    if rows:
+        shades = [mcolors.to_hex(c) for c in _ramp(len(rows))]
+        for colour, i in zip(shades, rows):
+            ax.plot(energy, net[i], color=colour, lw=1.0, label=f"{delay[i]:.4g} ps")
+    if ground is not None:
+        ax.plot(energy, ground, ":", color=MUTED_COLOR, lw=1.0, label="A₀ (ground state)")
+    ax.axhline(0.0, color="black", lw=0.7)
+    if noise is not None:
+        ax.axhspan(-noise, noise, color=MUTED_COLOR, alpha=0.15, lw=0, label=f"noise ±{noise:.2g} OD")
+    first = True
+    for region in regions:
+        if region is None or len(region) != 2 or None in region:
+            continue
+        label = "gain region" + (f" at {bw_delay:.3g} ps" if bw_delay is not None else "")
+        ax.axvspan(float(region[0]), float(region[1]), color="#2b6cb0", alpha=0.15, lw=0,
+                   label=label if first else None)
+        first = False
+    ax.set(xlabel="Energy (eV)", ylabel="A₀ + ΔA (OD)", title="Net absorbance spectra")
+    ax.legend(loc="best", fontsize=6.5)
+    panel_label(ax, "a")
+
+    finite = net[np.isfinite(net)]
+    halfrange = float(np.max(np.abs(finite))) if finite.size else 1.0
+    norm = mcolors.CenteredNorm(vcenter=0.0, halfrange=halfrange if halfrange > 0 else 1.0)
+    mesh = axm.pcolormesh(energy, delay, net, cmap=DIVERGING_CMAP, norm=norm, shading="nearest",
+                          rasterized=True)
+    if finite.size and finite.min() < 0.0 < finite.max() and min(net.shape) >= 2:
+        axm.contour(energy, delay, net, levels=[0.0], colors="black", linewidths=0.6)
+    positive = delay[delay > 0]
+    if positive.size and delay.max() / max(positive.min(), 1e-12) > 100.0:
+        axm.set_yscale("symlog", linthresh=max(1.0, float(positive.min())))
+    if lifetime_ns is not None:
+        axm.axhline(lifetime_ns * 1e3, color=FIT_COLOR, ls="--", lw=1.0,
+                    label=f"gain lifetime {lifetime_ns:.3g} ns")
+        axm.legend(loc="lower right")
+    axm.set(xlabel="Energy (eV)", ylabel="Delay (ps)", title="A₀ + ΔA map (contour: 0)")
+    add_colorbar(fig, mesh, axm, "A₀ + ΔA (OD)")
+    panel_label(axm, "b")
+    return fig
+
+
+def _ramp(n: int):
+    from matplotlib import colormaps
+
+    cmap = colormaps[TIME_CMAP]
+    return [cmap(x) for x in np.linspace(0.0, 0.85, max(n, 1))]

@@ -1,0 +1,180 @@
+"""Lasing (paper Fig. 4): laser spectra vs fluence with the modes marked, the
+input–output curve with the above-threshold line and the threshold (residuals below),
+and, over a time series, the spectra map, the mode energies over time and the
+intensity retention.
+
+Reads ``laser_series`` and ``time_series`` plot dicts (docs/plot-data.md).
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from ..style import (
+    DATA_COLOR, FIT_COLOR, FLUENCE_CMAP, MUTED_COLOR, PANEL_IN, TIME_CMAP, add_colorbar,
+    fluence_mappable, panel_label,
+)
+from ._common import NoFigureData, array, flags, number
+
+__all__ = ["plot_laser_series", "plot_time_series"]
+
+
+def plot_laser_series(plot: Mapping[str, Any]) -> Figure:
+    """Laser spectra and the input–output curve with its threshold.
+
+    Parameters
+    ----------
+    plot : mapping
+        A ``laser_series`` plot dict. ``fluence_mJ_cm2`` is required; spectra need
+        ``energy_eV`` and ``counts`` (``mode_eV`` and ``linewidth_meV`` annotate them);
+        the input–output panel needs ``line_intensity`` (``above``, ``fit`` and
+        ``threshold_mJ_cm2`` add the line, its residuals and the threshold).
+    """
+    fluence = array(plot, "fluence_mJ_cm2")
+    if fluence is None:
+        raise NoFigureData(f"laser_series {plot.get('sample')!r}: no fluence_mJ_cm2")
+    n = fluence.size
+    energy = array(plot, "energy_eV")
+    counts = array(plot, "counts", ndim=2, length=n)
+    if counts is not None and (energy is None or counts.shape[1] != energy.size):
+        counts = None
+    line = array(plot, "line_intensity", length=n)
+    above = flags(plot, "above", length=n)
+    fit = array(plot, "fit")
+    if fit is not None and fit.size != 2:
+        fit = None
+    threshold = number(plot, "threshold_mJ_cm2")
+    modes = array(plot, "mode_eV")
+    linewidth = number(plot, "linewidth_meV")
+    if counts is None and line is None:
+        raise NoFigureData(f"laser_series {plot.get('sample')!r}: no spectra and no line intensity")
+
+    top, bottom = [], []
+    if counts is not None:
+        top.append("a")
+        bottom.append("a")
+    if line is not None:
+        top.append("b")
+        bottom.append("r" if fit is not None else "b")
+    mosaic = [top, bottom] if top != bottom else [top]
+    fig = Figure(figsize=(PANEL_IN[0] * len(top) + 0.6, PANEL_IN[1] * 1.15), layout="constrained")
+    axes = fig.subplot_mosaic(mosaic, height_ratios=[3, 1] if len(mosaic) == 2 else [1])
+    fig.suptitle(f"Lasing — {plot.get('sample')} (measurement {plot.get('measurement')})",
+                 fontsize=9.5, x=0.01, ha="left")
+
+    if counts is not None:
+        ax = axes["a"]
+        mappable = fluence_mappable(fluence, cmap=FLUENCE_CMAP)
+        for i in np.argsort(fluence):
+            ax.plot(energy, counts[i], color=mappable.to_rgba(fluence[i]), lw=0.9)
+        if modes is not None:
+            label = "modes" + (f" (linewidth {linewidth:.3g} meV)" if linewidth is not None else "")
+            for k, m in enumerate(modes):
+                ax.axvline(m, color=FIT_COLOR, ls=":", lw=0.8, label=label if k == 0 else None)
+            ax.legend(loc="upper left")
+        ax.set(xlabel="Energy (eV)", ylabel="Emission (counts)", title="Spectra")
+        add_colorbar(fig, mappable, ax, "Fluence (mJ cm⁻²)")
+        panel_label(ax, "a")
+
+    if line is not None:
+        ax = axes["b"]
+        is_above = above if above is not None else np.zeros(n, dtype=bool)
+        ax.plot(fluence[~is_above], line[~is_above], "o", mfc="none", color=MUTED_COLOR,
+                label="below threshold" if above is not None else "data")
+        if is_above.any():
+            ax.plot(fluence[is_above], line[is_above], "o", color=DATA_COLOR, label="above threshold")
+        if fit is not None:
+            slope, intercept = fit
+            x_lo = threshold if threshold is not None else float(np.nanmin(fluence[is_above] if is_above.any() else fluence))
+            x = np.array([x_lo, float(np.nanmax(fluence))])
+            ax.plot(x, slope * x + intercept, "--", color=FIT_COLOR, label="linear fit")
+        if threshold is not None:
+            ax.axvline(threshold, color=FIT_COLOR, lw=0.9, label=f"threshold {threshold:.3g} mJ cm⁻²")
+        ax.set(ylabel="Lasing-line intensity (counts)", title="Input–output")
+        ax.legend(loc="upper left")
+        panel_label(ax, "b")
+        if fit is not None:
+            r = axes["r"]
+            sel = is_above if is_above.any() else np.ones(n, dtype=bool)
+            r.axhline(0.0, color=MUTED_COLOR, lw=0.8)
+            r.plot(fluence[sel], line[sel] - (fit[0] * fluence[sel] + fit[1]), ".", color=DATA_COLOR)
+            r.set_xlim(ax.get_xlim())
+            r.set(xlabel="Fluence (mJ cm⁻²)", ylabel="data − fit")
+            ax.tick_params(labelbottom=False)
+        else:
+            ax.set_xlabel("Fluence (mJ cm⁻²)")
+    return fig
+
+
+def plot_time_series(plot: Mapping[str, Any]) -> Figure:
+    """Emission over time: spectra map, tracked mode energies, integrated intensity.
+
+    Parameters
+    ----------
+    plot : mapping
+        A ``time_series`` plot dict. ``time_s`` is required. Optional: ``energy_eV`` and
+        ``counts`` (map), ``mode_time_s``, ``mode_eV``, ``mode_track``,
+        ``drift_meV_per_min`` (mode panel), ``integrated`` and ``retention``.
+    """
+    time_s = array(plot, "time_s")
+    if time_s is None:
+        raise NoFigureData(f"time_series {plot.get('sample')!r}: no time_s")
+    n = time_s.size
+    energy = array(plot, "energy_eV")
+    counts = array(plot, "counts", ndim=2, length=n)
+    if counts is not None and (energy is None or counts.shape[1] != energy.size):
+        counts = None
+    mode_t = array(plot, "mode_time_s")
+    mode_e = array(plot, "mode_eV", length=None if mode_t is None else mode_t.size)
+    if mode_t is None:
+        mode_e = None
+    track = array(plot, "mode_track", length=None if mode_t is None else mode_t.size) \
+        if mode_e is not None else None
+    integrated = array(plot, "integrated", length=n)
+    drift, retention = number(plot, "drift_meV_per_min"), number(plot, "retention")
+
+    names = [k for k, ok in (("a", counts is not None), ("b", mode_e is not None),
+                             ("c", integrated is not None)) if ok]
+    if not names:
+        raise NoFigureData(f"time_series {plot.get('sample')!r}: no spectra, modes or intensity")
+    fig = Figure(figsize=(PANEL_IN[0] * len(names) + 0.6, PANEL_IN[1]), layout="constrained")
+    axes = fig.subplot_mosaic([names])
+    fig.suptitle(f"Stability — {plot.get('sample')} (measurement {plot.get('measurement')})",
+                 fontsize=9.5, x=0.01, ha="left")
+    minutes = time_s / 60.0
+
+    if "a" in axes:
+        ax = axes["a"]
+        mesh = ax.pcolormesh(energy, minutes, counts, cmap=TIME_CMAP, shading="nearest",
+                             rasterized=True)
+        ax.set(xlabel="Energy (eV)", ylabel="Time (min)", title="Spectra over time")
+        add_colorbar(fig, mesh, ax, "Emission (counts)")
+        panel_label(ax, "a")
+
+    if "b" in axes:
+        ax = axes["b"]
+        labels = np.zeros(mode_e.size, dtype=int) if track is None else np.nan_to_num(track).astype(int)
+        for k, lab in enumerate(np.unique(labels)):
+            sel = labels == lab
+            ax.plot(mode_t[sel] / 60.0, mode_e[sel], "o", ms=3, color=f"C{k % 10}",
+                    label=f"mode {lab}" if track is not None else None)
+        if drift is not None:
+            ax.plot([], [], " ", label=f"drift {drift:.3g} meV/min")
+        if track is not None or drift is not None:
+            ax.legend(loc="best")
+        ax.set(xlabel="Time (min)", ylabel="Mode energy (eV)", title="Mode energies")
+        ax.ticklabel_format(axis="y", useOffset=False)
+        panel_label(ax, "b")
+
+    if "c" in axes:
+        ax = axes["c"]
+        ax.plot(minutes, integrated, "-", color=DATA_COLOR, lw=1.0)
+        title = "Integrated emission"
+        if retention is not None:
+            title += f" (retention {retention:.3g})"
+        ax.set(xlabel="Time (min)", ylabel="Integrated emission (counts)", title=title)
+        panel_label(ax, "c")
+    return fig

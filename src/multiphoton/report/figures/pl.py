@@ -1,0 +1,211 @@
+"""Photoluminescence figures (paper Fig. 2a–c): spectra vs fluence, normalised spectra,
+log–log integrated PL vs fluence with the fitted power law (per sample and all samples).
+
+Reads ``pl_fluence_series`` and ``pl_spectrum`` plot dicts (docs/plot-data.md).
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from ..style import (
+    DATA_COLOR, FIT_COLOR, FLUENCE_CMAP, MUTED_COLOR, PANEL_IN, add_colorbar,
+    fluence_mappable, panel_label, tidy_log_axis,
+)
+from ._common import NoFigureData, array, flags, number, require
+
+__all__ = ["plot_pl_fluence_series", "plot_pl_spectrum", "plot_pl_order_summary"]
+
+FLUENCE_LABEL = "Fluence (mJ cm⁻²)"
+
+
+def _normalised(counts: np.ndarray) -> np.ndarray:
+    peak = np.nanmax(np.abs(counts), axis=-1, keepdims=True)
+    return counts / np.where(peak > 0, peak, 1.0)
+
+
+def _loglog_points(fluence, integrated):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ok = np.isfinite(fluence) & np.isfinite(integrated) & (fluence > 0) & (integrated > 0)
+    return ok
+
+
+def _fit_line(ax, fluence, slope, intercept, *, color, label, mask=None):
+    f = fluence[mask] if mask is not None and mask.any() else fluence
+    f = f[f > 0]
+    if f.size == 0:
+        return
+    x = np.geomspace(f.min(), f.max(), 50)
+    ax.plot(x, 10.0 ** (intercept + slope * np.log10(x)), "--", color=color, lw=1.0, label=label)
+
+
+def _slope_label(slope, stderr):
+    if slope is None:
+        return None
+    return f"slope {slope:.2f} ± {stderr:.2f}" if stderr is not None else f"slope {slope:.2f}"
+
+
+def plot_pl_fluence_series(plot: Mapping[str, Any]) -> Figure:
+    """Fig. 2a–c for one sample: spectra coloured by fluence, normalised spectra, and
+    log–log integrated PL with the power-law fit (used points filled, saturated open)
+    and its residuals in log10 units.
+
+    Parameters
+    ----------
+    plot : mapping
+        A ``pl_fluence_series`` plot dict. ``fluence_mJ_cm2`` is required; the spectra
+        panels need ``energy_eV`` and ``counts``, the log–log panel ``integrated``;
+        ``used``, ``slope``, ``slope_stderr``, ``intercept`` are optional.
+
+    Returns
+    -------
+    Figure
+    """
+    fluence = array(plot, "fluence_mJ_cm2")
+    require(plot, fluence_mJ_cm2=fluence)
+    n = fluence.size
+    energy = array(plot, "energy_eV")
+    counts = array(plot, "counts", ndim=2, length=n)
+    if counts is not None and energy is not None and counts.shape[1] != energy.size:
+        counts = None  # inconsistent spectra: drawn nowhere rather than mislabelled
+    integrated = array(plot, "integrated", length=n)
+    used = flags(plot, "used", length=n)
+    slope, slope_err = number(plot, "slope"), number(plot, "slope_stderr")
+    intercept = number(plot, "intercept")
+    has_spectra = counts is not None and energy is not None
+    has_fit = slope is not None and intercept is not None
+    if not has_spectra and integrated is None:
+        raise NoFigureData(f"pl_fluence_series {plot.get('sample')!r}: no spectra and no integrated PL")
+
+    top, bottom = [], []
+    if has_spectra:
+        top += ["a", "b"]
+        bottom += ["a", "b"]
+    if integrated is not None:
+        top.append("c")
+        bottom.append("r" if has_fit else "c")
+    mosaic = [top, bottom] if top != bottom else [top]
+    ratios = [3, 1] if len(mosaic) == 2 else [1]
+    fig = Figure(figsize=(PANEL_IN[0] * len(top) + 0.6, PANEL_IN[1] * 1.1), layout="constrained")
+    axes = fig.subplot_mosaic(mosaic, height_ratios=ratios)
+    fig.suptitle(f"PL vs fluence — {plot.get('sample')} (measurement {plot.get('measurement')})",
+                 fontsize=9.5, x=0.01, ha="left")
+
+    mappable = fluence_mappable(fluence, cmap=FLUENCE_CMAP)
+    if has_spectra:
+        order = np.argsort(fluence)
+        for i in order:
+            colour = mappable.to_rgba(fluence[i])
+            axes["a"].plot(energy, counts[i], color=colour, lw=1.0)
+            axes["b"].plot(energy, _normalised(counts[i]), color=colour, lw=1.0)
+        axes["a"].set(xlabel="Energy (eV)", ylabel="PL (counts)", title="Spectra")
+        axes["b"].set(xlabel="Energy (eV)", ylabel="Normalised PL", title="Normalised")
+        panel_label(axes["a"], "a")
+        panel_label(axes["b"], "b")
+        add_colorbar(fig, mappable, [axes["a"], axes["b"]], FLUENCE_LABEL)
+
+    if integrated is not None:
+        ax = axes["c"]
+        ok = _loglog_points(fluence, integrated)
+        in_fit = used if used is not None else np.ones(n, dtype=bool)
+        ax.plot(fluence[ok & in_fit], integrated[ok & in_fit], "o", color=DATA_COLOR,
+                label="used in fit" if used is not None else "data")
+        if (ok & ~in_fit).any():
+            ax.plot(fluence[ok & ~in_fit], integrated[ok & ~in_fit], "o", mfc="none",
+                    color=MUTED_COLOR, label="saturated (excluded)")
+        if has_fit:
+            _fit_line(ax, fluence, slope, intercept, color=FIT_COLOR,
+                      label=_slope_label(slope, slope_err), mask=used)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        tidy_log_axis(ax.xaxis)
+        tidy_log_axis(ax.yaxis)
+        ax.set(title="Integrated PL", ylabel="Integrated PL (counts)")
+        ax.legend(loc="upper left")
+        panel_label(ax, "c")
+        if has_fit:
+            r = axes["r"]
+            resid = np.log10(integrated[ok]) - (intercept + slope * np.log10(fluence[ok]))
+            r.axhline(0.0, color=MUTED_COLOR, lw=0.8)
+            r.plot(fluence[ok], resid, ".", color=DATA_COLOR)
+            r.set_xscale("log")
+            r.set_xlim(ax.get_xlim())
+            tidy_log_axis(r.xaxis)
+            ax.tick_params(labelbottom=False)
+            r.set(xlabel=FLUENCE_LABEL, ylabel="resid. (log₁₀)")
+        else:
+            ax.set_xlabel(FLUENCE_LABEL)
+    return fig
+
+
+def plot_pl_spectrum(plot: Mapping[str, Any]) -> Figure:
+    """One PL spectrum with its peak energy and FWHM marked.
+
+    Parameters
+    ----------
+    plot : mapping
+        A ``pl_spectrum`` plot dict: ``energy_eV``, ``counts`` required; ``peak_eV``,
+        ``fwhm_meV`` optional.
+    """
+    energy = array(plot, "energy_eV")
+    counts = array(plot, "counts", length=None if energy is None else energy.size)
+    require(plot, energy_eV=energy, counts=counts)
+    peak, fwhm = number(plot, "peak_eV"), number(plot, "fwhm_meV")
+    fig = Figure(figsize=PANEL_IN, layout="constrained")
+    ax = fig.add_subplot()
+    ax.plot(energy, counts, color=DATA_COLOR)
+    if peak is not None:
+        label = f"peak {peak:.3f} eV" + (f", FWHM {fwhm:.0f} meV" if fwhm is not None else "")
+        ax.axvline(peak, color=FIT_COLOR, ls="--", lw=0.9, label=label)
+        if fwhm is not None:
+            half = fwhm / 2000.0
+            ax.axvspan(peak - half, peak + half, color=FIT_COLOR, alpha=0.12, lw=0)
+        ax.legend(loc="upper right")
+    ax.set(xlabel="Energy (eV)", ylabel="PL (counts)",
+           title=f"PL spectrum — {plot.get('sample')}")
+    return fig
+
+
+def plot_pl_order_summary(plots: Sequence[Mapping[str, Any]]) -> Figure | None:
+    """Fig. 2b: integrated PL vs fluence of every sample in one log–log panel, with the
+    fitted slopes. Returns None when no plot has integrated PL."""
+    series = []
+    for plot in plots:
+        if plot.get("family") != "pl_fluence_series":
+            continue
+        fluence = array(plot, "fluence_mJ_cm2")
+        if fluence is None:
+            continue
+        integrated = array(plot, "integrated", length=fluence.size)
+        if integrated is None:
+            continue
+        series.append((plot, fluence, integrated))
+    if not series:
+        return None
+    fig = Figure(figsize=(PANEL_IN[0] * 1.3, PANEL_IN[1] * 1.2), layout="constrained")
+    ax = fig.add_subplot()
+    palette = [f"C{i}" for i in range(10)]
+    for k, (plot, fluence, integrated) in enumerate(series):
+        colour = palette[k % len(palette)]
+        n = fluence.size
+        used = flags(plot, "used", length=n)
+        in_fit = used if used is not None else np.ones(n, dtype=bool)
+        ok = _loglog_points(fluence, integrated)
+        name = f"{plot.get('sample')}"
+        slope, intercept = number(plot, "slope"), number(plot, "intercept")
+        ax.plot(fluence[ok & in_fit], integrated[ok & in_fit], "o", color=colour, label=name)
+        ax.plot(fluence[ok & ~in_fit], integrated[ok & ~in_fit], "o", mfc="none", color=colour)
+        if slope is not None and intercept is not None:
+            _fit_line(ax, fluence, slope, intercept, color=colour,
+                      label=_slope_label(slope, number(plot, "slope_stderr")), mask=used)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    tidy_log_axis(ax.xaxis)
+    tidy_log_axis(ax.yaxis)
+    ax.set(xlabel=FLUENCE_LABEL, ylabel="Integrated PL (counts)",
+           title="Integrated PL vs fluence, all samples (open: saturated)")
+    ax.legend(loc="upper left", ncol=1 if len(series) < 4 else 2)
+    return fig

@@ -1,0 +1,109 @@
+"""Time-resolved PL (paper Fig. 2e, f): traces normalised at long delay (log y),
+coloured by fluence, and the high-minus-low-fluence residual with its exponential
+fit (the biexciton lifetime), with fit residuals underneath.
+
+Reads ``trpl`` plot dicts (docs/plot-data.md).
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from ..style import (
+    DATA_COLOR, FIT_COLOR, MUTED_COLOR, PANEL_IN, TIME_CMAP, add_colorbar,
+    fluence_mappable, panel_label, tidy_log_axis,
+)
+from ._common import NoFigureData, array, flags, number
+
+__all__ = ["plot_trpl"]
+
+
+def _positive(y: np.ndarray) -> np.ndarray:
+    return np.where(y > 0, y, np.nan)
+
+
+def plot_trpl(plot: Mapping[str, Any]) -> Figure:
+    """Normalised TRPL traces and the differenced residual with its fit.
+
+    Parameters
+    ----------
+    plot : mapping
+        A ``trpl`` plot dict. Panel (e) needs ``time_ns``, ``fluence_mJ_cm2`` and
+        ``normalized``; ``window_ns`` (shaded) and ``low_fluence`` (dashed traces)
+        are optional. Panel (f) needs ``residual_time_ns`` and ``residual``;
+        ``residual_fit`` adds the fit and a residual panel; ``tau_xx_ns`` and
+        ``tau_x_ns`` are written in the legend.
+    """
+    time = array(plot, "time_ns")
+    fluence = array(plot, "fluence_mJ_cm2")
+    traces = None
+    if time is not None and fluence is not None:
+        traces = array(plot, "normalized", ndim=2, shape=(fluence.size, time.size))
+    rtime = array(plot, "residual_time_ns")
+    residual = array(plot, "residual", length=None if rtime is None else rtime.size)
+    if rtime is None:
+        residual = None
+    rfit = array(plot, "residual_fit", length=None if rtime is None else rtime.size) \
+        if residual is not None else None
+    tau_xx, tau_x = number(plot, "tau_xx_ns"), number(plot, "tau_x_ns")
+    if traces is None and residual is None:
+        raise NoFigureData(f"trpl {plot.get('sample')!r}: no traces and no residual")
+
+    top, bottom = [], []
+    if traces is not None:
+        top.append("e")
+        bottom.append("e")
+    if residual is not None:
+        top.append("f")
+        bottom.append("r" if rfit is not None else "f")
+    mosaic = [top, bottom] if top != bottom else [top]
+    fig = Figure(figsize=(PANEL_IN[0] * len(top) + 0.6, PANEL_IN[1] * 1.15), layout="constrained")
+    axes = fig.subplot_mosaic(mosaic, height_ratios=[3, 1] if len(mosaic) == 2 else [1])
+    fig.suptitle(f"Time-resolved PL — {plot.get('sample')} (measurement {plot.get('measurement')})",
+                 fontsize=9.5, x=0.01, ha="left")
+
+    if traces is not None:
+        ax = axes["e"]
+        low = flags(plot, "low_fluence", length=fluence.size)
+        mappable = fluence_mappable(fluence, cmap=TIME_CMAP)
+        for i in np.argsort(fluence):
+            style = "--" if low is not None and low[i] else "-"
+            ax.plot(time, _positive(traces[i]), style, color=mappable.to_rgba(fluence[i]), lw=0.9)
+        window = array(plot, "window_ns")
+        if window is not None and window.size == 2:
+            ax.axvspan(window[0], window[1], color=MUTED_COLOR, alpha=0.15, lw=0,
+                       label="normalisation window")
+            ax.legend(loc="upper right")
+        ax.set_yscale("log")
+        tidy_log_axis(ax.yaxis)
+        ax.set(xlabel="Time (ns)", ylabel="PL (normalised)",
+               title="Traces" + (" (dashed: low-fluence reference)" if low is not None else ""))
+        add_colorbar(fig, mappable, ax, "Fluence (mJ cm⁻²)")
+        panel_label(ax, "e")
+
+    if residual is not None:
+        ax = axes["f"]
+        ax.plot(rtime, residual, ".", ms=2.5, color=DATA_COLOR, label="high − low fluence")
+        if rfit is not None:
+            label = "exponential fit"
+            if tau_xx is not None:
+                label += f", τ_XX = {tau_xx:.3g} ns"
+            ax.plot(rtime, rfit, "--", color=FIT_COLOR, label=label)
+        if tau_x is not None:
+            ax.plot([], [], " ", label=f"τ_X = {tau_x:.3g} ns")
+        ax.set(ylabel="Residual (normalised)", title="Differenced decay")
+        ax.legend(loc="upper right")
+        panel_label(ax, "f")
+        if rfit is not None:
+            r = axes["r"]
+            r.axhline(0.0, color=MUTED_COLOR, lw=0.8)
+            r.plot(rtime, residual - rfit, ".", ms=2.0, color=DATA_COLOR)
+            r.set_xlim(ax.get_xlim())
+            r.set(xlabel="Time (ns)", ylabel="data − fit")
+            ax.tick_params(labelbottom=False)
+        else:
+            ax.set_xlabel("Time (ns)")
+    return fig

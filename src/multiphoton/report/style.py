@@ -1,0 +1,205 @@
+"""One look for every figure: the rc style, colour maps, sizes, and saving.
+
+Figures are :class:`matplotlib.figure.Figure` objects made directly (never pyplot),
+drawn and saved inside :func:`figure_style`, a temporary ``rc_context``: nothing in
+matplotlib's global state changes, and no backend is selected (``Figure.savefig``
+picks the Agg canvas for PNG and the SVG canvas for SVG by itself).
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+from matplotlib import colors as mcolors
+from matplotlib import ticker as mticker
+from matplotlib.cm import ScalarMappable
+from matplotlib.figure import Figure
+
+__all__ = [
+    "STYLE",
+    "PNG_DPI",
+    "PANEL_IN",
+    "FLUENCE_CMAP",
+    "TIME_CMAP",
+    "DIVERGING_CMAP",
+    "FIT_COLOR",
+    "DATA_COLOR",
+    "MUTED_COLOR",
+    "figure_style",
+    "new_figure",
+    "fluence_mappable",
+    "add_colorbar",
+    "tidy_log_axis",
+    "panel_label",
+    "safe_name",
+    "figure_stem",
+    "save_figure",
+]
+
+PNG_DPI = 200
+"""Resolution of saved PNGs (publication quality; ≥ 150 dpi)."""
+
+PANEL_IN = (3.3, 2.6)
+"""Width and height of one panel, inches."""
+
+FLUENCE_CMAP = "viridis"
+"""Spectra and traces coloured by pump fluence."""
+
+TIME_CMAP = "plasma"
+"""Traces coloured by time (or by fluence in decay plots)."""
+
+DIVERGING_CMAP = "RdBu_r"
+"""Signed maps centred at zero (net absorbance: blue is gain)."""
+
+FIT_COLOR = "#d62728"
+DATA_COLOR = "#1f3b73"
+MUTED_COLOR = "#8a8a8a"
+
+STYLE: dict[str, object] = {
+    "font.family": "DejaVu Sans",
+    "font.size": 8.5,
+    "axes.titlesize": 9.5,
+    "axes.labelsize": 8.5,
+    "axes.linewidth": 0.8,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.titlelocation": "left",
+    "xtick.labelsize": 7.5,
+    "ytick.labelsize": 7.5,
+    "xtick.direction": "out",
+    "ytick.direction": "out",
+    "legend.fontsize": 7,
+    "legend.frameon": False,
+    "lines.linewidth": 1.2,
+    "lines.markersize": 4.0,
+    "figure.dpi": 100,
+    "savefig.dpi": PNG_DPI,
+    "savefig.facecolor": "white",
+    "image.cmap": FLUENCE_CMAP,
+    "svg.fonttype": "path",
+    "svg.hashsalt": "multiphoton",
+}
+"""rcParams applied (temporarily) while figures are made and saved."""
+
+
+def figure_style():
+    """Context manager applying :data:`STYLE` for the duration of a ``with`` block."""
+    return matplotlib.rc_context(STYLE)
+
+
+def new_figure(n_panels: int = 1, *, height_ratio: float = 1.0) -> Figure:
+    """A constrained-layout :class:`Figure` sized for ``n_panels`` side by side."""
+    width = PANEL_IN[0] * max(1, n_panels)
+    return Figure(figsize=(width, PANEL_IN[1] * height_ratio), layout="constrained")
+
+
+def fluence_mappable(fluence_mJ_cm2, *, cmap: str = FLUENCE_CMAP) -> ScalarMappable:
+    """Colour scale for a set of fluences: logarithmic when they span > 5× and are positive.
+
+    Parameters
+    ----------
+    fluence_mJ_cm2 : array_like of shape (F,)
+        Pump fluences, mJ/cm².
+
+    Returns
+    -------
+    ScalarMappable
+        ``mappable.to_rgba(f)`` gives the colour of fluence ``f``; pass it to
+        :func:`add_colorbar`.
+    """
+    f = np.asarray(fluence_mJ_cm2, dtype=float)
+    f = f[np.isfinite(f)]
+    if f.size == 0:
+        norm = mcolors.Normalize(0.0, 1.0)
+    elif f.min() > 0 and f.max() / f.min() > 5.0:
+        norm = mcolors.LogNorm(f.min(), f.max())
+    else:
+        lo, hi = float(f.min()), float(f.max())
+        norm = mcolors.Normalize(lo, hi if hi > lo else lo + 1.0)
+    return ScalarMappable(norm=norm, cmap=cmap)
+
+
+def add_colorbar(fig: Figure, mappable: ScalarMappable, ax, label: str):
+    """Colour bar beside ``ax`` (or a list of axes) with ``label``."""
+    bar = fig.colorbar(mappable, ax=ax, pad=0.02, fraction=0.05, aspect=30)
+    bar.set_label(label)
+    if isinstance(mappable.norm, mcolors.LogNorm):
+        tidy_log_axis(bar.ax.yaxis)
+    return bar
+
+
+def tidy_log_axis(axis) -> None:
+    """Plain-number tick labels (``0.2``, ``1``, ``5``) on a logarithmic ``axis``.
+
+    Matplotlib labels minor ticks as ``2×10⁻¹`` when an axis spans less than a decade,
+    which crowds the small panels of the report; this labels majors and the 2 and 5
+    minors with ``{:g}`` and leaves the other minors unlabelled.
+    """
+    fmt = mticker.FuncFormatter(lambda v, _pos: f"{v:g}")
+    axis.set_major_formatter(fmt)
+    axis.set_minor_locator(mticker.LogLocator(base=10.0, subs=(2.0, 5.0)))
+
+    def minor(value, _pos):
+        lo, hi = sorted(axis.get_view_interval())
+        return "" if lo > 0 and hi / lo > 30.0 else f"{value:g}"
+
+    axis.set_minor_formatter(mticker.FuncFormatter(minor))
+
+
+def panel_label(ax, letter: str) -> None:
+    """Bold panel letter in the top-left corner, outside the axes."""
+    ax.text(
+        -0.02, 1.02, letter, transform=ax.transAxes, fontweight="bold",
+        fontsize=10, ha="right", va="bottom",
+    )
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def safe_name(text: object) -> str:
+    """``text`` made safe as a file-name part (runs of other characters become ``_``).
+
+    Examples
+    --------
+    >>> safe_name("QS 4.5/nm")
+    'QS_4.5_nm'
+    """
+    name = _UNSAFE.sub("_", str(text)).strip("_")
+    return name or "_"
+
+
+def figure_stem(family: str, sample: object, measurement: object) -> str:
+    """Deterministic file stem ``<family>_<sample>_<measurement>``.
+
+    Examples
+    --------
+    >>> figure_stem("trpl", "QS-4.5", 3)
+    'trpl_QS-4.5_3'
+    """
+    return "_".join(safe_name(p) for p in (family, sample, measurement))
+
+
+def save_figure(fig: Figure, directory: str | Path, stem: str) -> tuple[Path, Path]:
+    """Save ``fig`` as ``<stem>.png`` (:data:`PNG_DPI`) and ``<stem>.svg`` in ``directory``.
+
+    Metadata that changes between runs (dates, software version) is left out so that
+    the same figure data gives the same files.
+    """
+    directory = Path(directory)
+    png = directory / f"{stem}.png"
+    svg = directory / f"{stem}.svg"
+    fig.savefig(png, format="png", dpi=PNG_DPI, metadata={"Software": None})
+    fig.savefig(svg, format="svg", metadata={"Date": None, "Creator": None})
+    return png, svg
+
+
+def finite_pairs(x: Sequence[float], y: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+    """``x`` and ``y`` as float arrays keeping only points where both are finite."""
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    keep = np.isfinite(x) & np.isfinite(y)
+    return x[keep], y[keep]
