@@ -462,6 +462,25 @@ def _crossing(x0, y0, x1, y1, level):
     return x0 + (level - y0) * (x1 - x0) / (y1 - y0)
 
 
+def _interpolation_error(x_in, y_in, x_out, y_out, far, level, x_lin):
+    """(|linear − quadratic| crossing of ``level``, quadratic crossing), the quadratic
+    through a third point ``far``; (Δx/√12, linear crossing) when there is no third point
+    or no root in the interval."""
+    spacing = abs(x_out - x_in)
+    if far is None:
+        return spacing / math.sqrt(12), x_lin
+    xs = np.array([far[0], x_in, x_out]) - x_in
+    coef = np.polyfit(xs, np.array([far[1], y_in, y_out]) - level, 2)
+    roots = np.roots(coef)
+    roots = roots[np.abs(roots.imag) < 1e-12 * max(1.0, spacing)].real + x_in
+    lo, hi = min(x_in, x_out), max(x_in, x_out)
+    roots = roots[(roots >= lo) & (roots <= hi)]
+    if roots.size == 0:
+        return spacing / math.sqrt(12), x_lin
+    x_quad = float(roots[np.argmin(np.abs(roots - x_lin))])
+    return abs(x_quad - x_lin), x_quad
+
+
 def gain_regions(energy_eV, net_spectrum_od, *, noise_od, k_sigma=None):
     """Energy intervals where the net absorbance is significantly negative.
 
@@ -487,13 +506,16 @@ def gain_regions(energy_eV, net_spectrum_od, *, noise_od, k_sigma=None):
     Notes
     -----
     Edges are the crossings of the level L = −kσ, linear between the grid points on
-    either side. Edge uncertainty: σ_edge² = (σ / |slope|)² + (ΔE² / 12), with the slope
-    from those two points and ΔE the local grid spacing (the resolution term).
+    either side. Edge uncertainty: σ_edge² = (σ / |slope|)² + δ², with the slope from
+    those two points and δ the interpolation term: the distance between the linear
+    crossing and that of the parabola through those two points and the next one inside
+    the region (falls back to the grid-resolution term ΔE/√12 when there is no such
+    point or the parabola has no crossing in the interval).
 
     Examples
     --------
     >>> e = np.linspace(1.0, 2.0, 11)
-    >>> r = gain_regions(e, 0.3 * np.abs(e - 1.5) - 0.1, noise_od=0.01)
+    >>> r = gain_regions(e, 0.3 * np.abs(e - 1.5) - 0.1, noise_od=0.01, k_sigma=3)
     >>> round(r[0]["lo_eV"], 3), round(r[0]["hi_eV"], 3)
     (1.267, 1.733)
     """
@@ -517,9 +539,11 @@ def gain_regions(energy_eV, net_spectrum_od, *, noise_od, k_sigma=None):
                 continue
             x = _crossing(e[i_in], s[i_in], e[i_out], s[i_out], level)
             slope = (s[i_out] - s[i_in]) / (e[i_out] - e[i_in])
-            spacing = abs(e[i_out] - e[i_in])
+            i_far = i_in + (i_in - i_out)  # one more point inside the region
+            far = (e[i_far], s[i_far]) if 0 <= i_far < e.size and np.isfinite(s[i_far]) else None
+            interp, _ = _interpolation_error(e[i_in], s[i_in], e[i_out], s[i_out], far, level, x)
             reg[f"{side}_eV"] = float(x)
-            reg[f"{side}_stderr_eV"] = float(math.hypot(noise_od / abs(slope), spacing / math.sqrt(12)))
+            reg[f"{side}_stderr_eV"] = float(math.hypot(noise_od / abs(slope), interp))
             reg[f"{side}_open"] = False
         regions.append(reg)
     return regions
@@ -562,7 +586,7 @@ def gain_bandwidth_meV(delay_ps, energy_eV, net_od, *, noise_od, bandwidth_delay
     --------
     >>> e = np.linspace(1.0, 2.0, 101)
     >>> net = np.vstack([0.3 * np.abs(e - 1.5) - 0.1] * 2)
-    >>> est = gain_bandwidth_meV([0.0, 20.0], e, net, noise_od=0.001)
+    >>> est = gain_bandwidth_meV([0.0, 20.0], e, net, noise_od=0.001, k_sigma=3)
     >>> round(est.value)  # region where 0.3|E - 1.5| - 0.1 < -0.003
     647
     """
@@ -627,14 +651,17 @@ def gain_lifetime_ns(delay_ps, energy_eV, net_od, *, noise_od, k_sigma=None,
 
     Notes
     -----
-    m(t) = min_E [A₀ + ΔA](t, E). With t_k the last delay where m < L = −kσ and t_{k+1}
-    the next one, the lifetime is the linear crossing
-    τ_g = t_k + (L − m_k)(t_{k+1} − t_k)/(m_{k+1} − m_k).
-    stderr² = (σ / |ṁ|)² + δ², ṁ the slope of that segment and δ the difference between
-    the linear crossing and the crossing of the parabola through t_{k−1}, t_k, t_{k+1}
-    (the interpolation uncertainty); without t_{k−1}, δ = (t_{k+1} − t_k)/√12.
-    Since m is a minimum over noisy points it is biased low by about σ√(2 ln n) for n
-    points near the gain maximum; the crossing is therefore that of *detectable* gain.
+    m(t) = min_E [A₀ + ΔA](t, E), refined by a least-squares parabola over the 7 points
+    around the lowest one (the raw minimum of n noisy points is biased low by about
+    σ√(2 ln n), which would make the lifetime too long). With t_k the last delay where m < L = −kσ and t_{k+1}
+    the next one, the lifetime is the crossing of L between t_k and t_{k+1} by the
+    parabola through (t_{k−1}, m_{k−1}), (t_k, m_k), (t_{k+1}, m_{k+1}) (the linear
+    crossing τ_lin = t_k + (L − m_k)(t_{k+1} − t_k)/(m_{k+1} − m_k) when there is no
+    t_{k−1}; the chord of a decaying gain curve crosses late).
+    stderr² = (σ / |ṁ|)² + δ², ṁ the slope of that segment and δ = |τ_quad − τ_lin| (the
+    interpolation uncertainty; (t_{k+1} − t_k)/√12 without t_{k−1}).
+    The crossing is that of *detectable* gain (level −kσ, not 0): it lies earlier than
+    the zero crossing by about kσ / |ṁ|.
 
     Examples
     --------
@@ -653,8 +680,7 @@ def gain_lifetime_ns(delay_ps, energy_eV, net_od, *, noise_od, k_sigma=None,
     details = {"k_sigma": float(k_sigma), "noise_od": float(noise_od), "t0_ps": float(t0_ps)}
     if d.size == 0:
         raise InputError(f"no delays at or after t0 = {t0_ps:g} ps; check `t0_ps` and `delay_ps`.")
-    with np.errstate(all="ignore"):
-        m = np.array([np.nanmin(row) if np.any(np.isfinite(row)) else np.nan for row in v])
+    m = np.array([_local_minimum(e, row) for row in v])
     gain = np.isfinite(m) & (m < level)
     if not np.any(gain):
         return Estimate(value=float("nan"), stderr=float("nan"), method="last-gain-delay", unit="ns",
@@ -673,19 +699,37 @@ def gain_lifetime_ns(delay_ps, energy_eV, net_od, *, noise_od, k_sigma=None,
     t_lin = _crossing(d[k], m[k], d[k + 1], m[k + 1], level)
     slope = (m[k + 1] - m[k]) / (d[k + 1] - d[k])
     noise_term = noise_od / abs(slope)
-    if k >= 1 and np.isfinite(m[k - 1]):
-        coef = np.polyfit(d[k - 1:k + 2] - d[k], m[k - 1:k + 2] - level, 2)
-        roots = np.roots(coef)
-        roots = roots[np.isreal(roots)].real + d[k]
-        roots = roots[(roots >= d[k]) & (roots <= d[k + 1])]
-        interp_term = float(np.min(np.abs(roots - t_lin))) if roots.size else (d[k + 1] - d[k]) / math.sqrt(12)
-    else:
-        interp_term = (d[k + 1] - d[k]) / math.sqrt(12)
+    far = (d[k - 1], m[k - 1]) if k >= 1 and np.isfinite(m[k - 1]) else None
+    interp_term, t_cross = _interpolation_error(d[k], m[k], d[k + 1], m[k + 1], far, level, t_lin)
     stderr_ps = math.hypot(noise_term, interp_term)
     details.update(next_delay_ps=float(d[k + 1]), interpolation_ps=float(interp_term),
+                   linear_crossing_ps=float(t_lin),
                    noise_term_ps=float(noise_term))
-    return Estimate(value=float(t_lin - t0_ps) / 1e3, stderr=float(stderr_ps) / 1e3, method="last-gain-delay",
+    return Estimate(value=float(t_cross - t0_ps) / 1e3, stderr=float(stderr_ps) / 1e3, method="last-gain-delay",
                     unit="ns", details=details)
+
+
+def _local_minimum(e, row, half=3):
+    """Minimum of one spectrum, refined by a least-squares parabola over the 2·half+1
+    points around the lowest point (the raw minimum of n noisy points is biased low by
+    about σ√(2 ln n); the parabola averages that down). Falls back to the raw minimum
+    when the vertex lies outside the window or the parabola opens downwards."""
+    ok = np.isfinite(row)
+    if not np.any(ok):
+        return np.nan
+    j = int(np.nanargmin(row))
+    lo, hi = max(j - half, 0), min(j + half + 1, row.size)
+    x, y = e[lo:hi], row[lo:hi]
+    good = np.isfinite(y)
+    if np.count_nonzero(good) < 5:
+        return float(row[j])
+    c2, c1, c0 = np.polyfit(x[good] - e[j], y[good], 2)
+    if c2 <= 0:
+        return float(row[j])
+    xv = -c1 / (2 * c2)
+    if not (x[0] - e[j] <= xv <= x[-1] - e[j]):
+        return float(row[j])
+    return float(c0 - c1**2 / (4 * c2))
 
 
 def gain_peak_energy(delay_ps, energy_eV, net_od, *, noise_od, k_sigma=None):

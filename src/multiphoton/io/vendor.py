@@ -97,7 +97,7 @@ def detect_format(path) -> str:
     if head.startswith(b"Andor Technology Multi-Channel File"):
         return "sif"
     ext = path.suffix.lower()
-    if ext in ("ptu", ".sdt", ".spe", ".sif") or ext in _EXTENSIONS and ext != ".ascii":
+    if ext in (".ptu", ".sdt", ".spe", ".sif"):
         return _EXTENSIONS[ext]
     text = head.decode("latin-1")
     lines = [line.strip().lower() for line in text.splitlines()]

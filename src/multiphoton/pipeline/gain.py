@@ -44,7 +44,8 @@ def _nan_to_none(values):
 def run_ta_map(m, ctx) -> None:
     """Gain bandwidth and gain lifetime from a ``ta_map`` and its ``ground_state`` absorption.
 
-    Options: ``bandwidth_delay_ps`` (10), ``k_sigma`` (3), ``t0_ps`` (0),
+    Options: ``bandwidth_delay_ps`` (10), ``k_sigma`` (default: the Bonferroni bound of
+    :func:`multiphoton.analysis.gain.k_sigma_for`), ``t0_ps`` (0),
     ``noise_margin_ps`` (0.3), ``chirp_t0_coeffs_ps`` ([c0, c1, …]) with
     ``chirp_energy_ref_eV`` (0). Without ``ground_state``: both quantities are
     warnings ("no ground-state spectrum: net gain undefined") and the figure shows ΔA.
@@ -52,12 +53,12 @@ def run_ta_map(m, ctx) -> None:
     ta = ctx.load(m)
     ground = ctx.load(m, "ground_state", kind="absorption")
     delay_t = m.float("bandwidth_delay_ps", 10.0)
-    k_sigma = m.float("k_sigma", gain.DEFAULT_K_SIGMA)
-    t0 = m.float("t0_ps", 0.0) if "t0_ps" in m.options else 0.0
+    k_sigma = m.float("k_sigma") if "k_sigma" in m.options else None
+    t0 = m.float("t0_ps", 0.0)
     margin = m.float("noise_margin_ps", 0.3)
     coeffs = _coeffs(m, "chirp_t0_coeffs_ps")
-    e_ref = m.float("chirp_energy_ref_eV", 0.0) if "chirp_energy_ref_eV" in m.options else 0.0
-    if k_sigma <= 0:
+    e_ref = m.float("chirp_energy_ref_eV", 0.0)
+    if k_sigma is not None and k_sigma <= 0:
         raise InputError(f"{m.where}, key 'k_sigma': must be > 0, got {k_sigma}.")
     d = np.asarray(ta.delay_ps)
     if not d.min() <= delay_t <= d.max():

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ..results import Estimate, Results
 from .figures import FigureFile
+from .style import PNG_DPI
 from .tables import (
     ABSENT_TEXT, TABLE1_COLUMNS, TABLE2_COLUMNS, Table, format_value_stderr, scale_exponent,
     superscript, table1, table2,
@@ -43,6 +44,7 @@ table { border-collapse: collapse; font-size: 0.88em; margin: 6px 0 4px; }
 th, td { border-bottom: 1px solid var(--line); padding: 4px 10px; text-align: right; vertical-align: top; }
 th { background: var(--band); font-weight: 600; }
 td.text, th.text { text-align: left; }
+td:not(.text) { white-space: nowrap; }
 tbody tr:nth-child(even) td { background: #fafbfc; }
 td.absent { color: #a0a6b1; text-align: center; }
 code, .mono { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 0.92em; }
@@ -115,17 +117,29 @@ def _figure_html(fig: FigureFile) -> str:
             f'<figure id="fig-{_anchor(fig.stem)}"><p class="note">Figure '
             f"<code>{escape(title)}</code> not drawn: {escape(fig.note)}</p></figure>"
         )
-    data = base64.b64encode(Path(fig.png).read_bytes()).decode("ascii")
+    raw = Path(fig.png).read_bytes()
+    data = base64.b64encode(raw).decode("ascii")
+    width_px = _png_css_width(raw)
+    size = f' width="{width_px}"' if width_px else ""
     svg_link = (
         f' <a href="figures/{escape(Path(fig.svg).name)}">SVG</a>' if fig.svg is not None else ""
     )
     return (
         f'<figure id="fig-{_anchor(fig.stem)}">'
         f'<img alt="{escape(fig.family)} figure for {escape(str(fig.sample or "all samples"))}" '
-        f'src="data:image/png;base64,{data}">'
+        f'{size} src="data:image/png;base64,{data}">'
         f"<figcaption><code>{escape(title)}</code>: {escape(fig.caption)}{svg_link}</figcaption>"
         "</figure>"
     )
+
+
+def _png_css_width(png: bytes) -> int | None:
+    """Display width in CSS pixels (96 per inch) of a PNG saved at ``PNG_DPI``, so that a
+    figure appears at its physical size; None if the bytes are not a PNG."""
+    # The width is the first field of the IHDR chunk (PNG spec §11.2.2): bytes 16–20.
+    if png[:8] != b"\x89PNG\r\n\x1a\n" or len(png) < 24:
+        return None
+    return round(int.from_bytes(png[16:20], "big") * 96 / PNG_DPI)
 
 
 def _pair_text(entry) -> str:
@@ -265,8 +279,9 @@ def render_html(results: Results, figures: Sequence[FigureFile]) -> str:
 <nav><ul><li><a href="#tables">Tables</a></li><li><a href="#warnings">Warnings</a></li>{nav}<li><a href="#all-samples">All samples</a></li><li><a href="#provenance">Provenance</a></li></ul></nav>
 </header>
 <section id="tables"><h2>Tables</h2>
-<p class="note">Value ± one standard error, rounded by the Particle Data Group rule (the
-uncertainty to one significant digit, two when its leading digits are 100–354); the power of
+<p class="note">Value ± one standard error; the uncertainty is rounded to one significant
+digit (two when that digit is 1, the Particle Data Group convention) and the value to the same
+decimal place; the power of
 ten in a header multiplies every entry of its column; {ABSENT_TEXT} means not determined (see
 warnings).</p>
 {_table_html(table1(results), "table1")}

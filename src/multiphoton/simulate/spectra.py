@@ -48,6 +48,9 @@ class BandEdge:
         d_j, excitons each level holds (d_1 = 2).
     level_fwhm_eV : tuple of float
         Gaussian FWHM of each level's line (inhomogeneous + homogeneous).
+    pia_per_exciton : float
+        Photoinduced (intraband) absorption per exciton, spectrally flat, in channel
+        units; it is what ends the gain while single excitons remain.
     """
 
     exciton_eV: float
@@ -55,6 +58,7 @@ class BandEdge:
     level_offsets_eV: tuple[float, ...]
     level_capacities: tuple[int, ...]
     level_fwhm_eV: tuple[float, ...]
+    pia_per_exciton: float = 0.0
 
     def __post_init__(self):
         sizes = {len(self.level_offsets_eV), len(self.level_capacities), len(self.level_fwhm_eV)}
@@ -138,7 +142,7 @@ def state_absorbance(energy_eV, band: BandEdge, *, n_max: int) -> np.ndarray:
     -----
     Level j ≥ 2: (d_j − 2n_j) G_j(E). Level 1: n₁ = 0 → 2 G_X; n₁ = 1 → G_XX − G_X
     (one channel absorbs X→XX at E_XX, the exciton's stimulated emission at E_X);
-    n₁ = 2 → −2 G_XX (biexciton stimulated emission).
+    n₁ = 2 → −2 G_XX (biexciton stimulated emission). Plus c_PIA·N, flat in energy.
 
     Examples
     --------
@@ -158,6 +162,7 @@ def state_absorbance(energy_eV, band: BandEdge, *, n_max: int) -> np.ndarray:
     out += np.where(n1 == 0, 2.0, 0.0)[:, None] * levels[0][None, :]
     out += np.where(n1 == 1, 1.0, 0.0)[:, None] * (xx - levels[0])[None, :]
     out += np.where(n1 == 2, -2.0, 0.0)[:, None] * xx[None, :]
+    out += band.pia_per_exciton * np.arange(int(n_max) + 1, dtype=float)[:, None]
     return out
 
 
