@@ -57,8 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--out", type=Path, required=True, help="root folder; each campaign goes to ROOT/<manifest folder name>")
     b.add_argument("--workers", type=int, default=None, help="Dask local processes (default: one per core)")
     b.add_argument("--scheduler", default=None, help="address of a running Dask scheduler (tcp://host:8786)")
-    b.add_argument("--force", action="store_true")
-    b.add_argument("--quiet", action="store_true")
+    b.add_argument("--force", action="store_true", help="replace output folders that exist")
+    b.add_argument("--no-report", action="store_true", help="write results.json only")
     return p
 
 
@@ -131,7 +131,7 @@ def _cmd_batch(args) -> int:
     from .pipeline.batch import run_batch
 
     outcomes = run_batch(args.manifests, args.out, workers=args.workers, scheduler=args.scheduler,
-                         force=args.force)
+                         force=args.force, report=not args.no_report)
     status = 0
     for o in outcomes:
         if o["ok"]:

@@ -75,7 +75,7 @@ def test_truncated_copy_and_unmodified(tmp_path):
     src = SIF / "measurement.sif"
     before = hashlib.sha256(src.read_bytes()).hexdigest()
     raw = src.read_bytes()
-    for n in (len(raw) - 3000, 1500):
+    for n in (len(raw) - 5000, 1500):  # inside the last frame; inside the header
         bad = tmp_path / f"cut{n}.sif"
         bad.write_bytes(raw[:n])
         with pytest.raises(InputError, match=rf"cut{n}\.sif"):

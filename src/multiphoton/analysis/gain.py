@@ -8,8 +8,8 @@ Without A₀ net gain is undefined and nothing here claims any.
 Noise criterion (used everywhere): a spectral point shows net gain only when
 A₀ + ΔA < −k·σ, with σ the ΔA noise level (:func:`noise_level`). By default k is set
 by a Bonferroni bound so that noise alone claims gain somewhere among the N points
-searched with probability below ``FALSE_ALARM`` (1 %): k = max(3, Φ⁻¹(1 − 0.01/N))
-(k ≈ 4.0 for one spectrum of 300 points, ≈ 4.9 for a map of 60 × 300). A fixed
+searched with probability below ``FALSE_ALARM`` (0.1 %): k = max(3, Φ⁻¹(1 − 0.001/N))
+(k ≈ 4.5 for one spectrum of 300 points, ≈ 5.3 for a map of 60 × 300). A fixed
 ``k_sigma`` may be passed instead. See docs/gain-laser-stability.md.
 """
 from __future__ import annotations
@@ -46,7 +46,7 @@ __all__ = [
 #: Smallest significance factor k of the criterion A₀ + ΔA < −k·σ.
 MIN_K_SIGMA = 3.0
 #: Family-wise probability that noise alone claims gain (sets the default k).
-FALSE_ALARM = 0.01
+FALSE_ALARM = 0.001
 
 
 def k_sigma_for(n_points: int, *, false_alarm=FALSE_ALARM) -> float:
@@ -66,8 +66,8 @@ def k_sigma_for(n_points: int, *, false_alarm=FALSE_ALARM) -> float:
 
     Examples
     --------
-    >>> round(k_sigma_for(300), 2), round(k_sigma_for(18000), 2), k_sigma_for(1)
-    (3.99, 4.87, 3.0)
+    >>> round(k_sigma_for(300), 2), round(k_sigma_for(18000), 2), round(k_sigma_for(1), 2)
+    (4.5, 5.31, 3.09)
     """
     n = max(int(n_points), 1)
     return max(MIN_K_SIGMA, float(norm.isf(false_alarm / n)))

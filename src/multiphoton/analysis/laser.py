@@ -134,7 +134,7 @@ def _index_to_energy(e, positions):
 
 
 def find_lasing_modes(energy_eV, counts, *, k_sigma=6.0, max_width_ratio=0.1,
-                      background_window_eV=0.03, model="lorentzian") -> list[LasingMode]:
+                      background_window_eV=0.01, model="lorentzian") -> list[LasingMode]:
     """Find and fit lasing modes: narrow peaks well above a smooth PL background.
 
     Parameters
@@ -163,8 +163,10 @@ def find_lasing_modes(energy_eV, counts, *, k_sigma=6.0, max_width_ratio=0.1,
     Noise σ from :func:`spectrum_noise`. Background B = running median of the
     spectrum over ``background_window_eV``; PL FWHM = half-maximum width of B around
     its maximum (the whole window if B has no half-maximum crossing). Candidates from
-    ``find_peaks(counts, prominence=kσ)`` with widths at half prominence; kept when
-    counts − B > kσ at the peak and width < ``max_width_ratio`` × PL FWHM. Each is fitted
+    ``find_peaks(counts, prominence=kσ)``, widths at half the height above B
+    (``peak_widths`` with that height as the prominence); kept when
+    counts − B > kσ at the peak and width < ``max_width_ratio`` × PL FWHM, and again when
+    the fitted line's height and FWHM pass the same two tests. Each is fitted
     over ±5 widths; Q = E/ΔE with its stderr from the fit's covariance (correlated
     ``uncertainties``).
 
@@ -191,13 +193,20 @@ def find_lasing_modes(energy_eV, counts, *, k_sigma=6.0, max_width_ratio=0.1,
     peaks, _ = find_peaks(c, prominence=k_sigma * sigma)
     if peaks.size == 0:
         return []
-    widths, _, left, right = peak_widths(c, peaks, rel_height=0.5)
+    # widths at half the height above the smooth background (not at half the prominence:
+    # a line on top of the PL band would get the band's prominence and width)
+    height = np.maximum(c[peaks] - bg[peaks], np.finfo(float).tiny)
+    lb = np.maximum(peaks - size, 0)
+    rb = np.minimum(peaks + size, c.size - 1)
+    widths, _, left, right = peak_widths(c, peaks, rel_height=0.5, prominence_data=(height, lb, rb))
     width_eV = _index_to_energy(e, right) - _index_to_energy(e, left)
     keep = ((c[peaks] - bg[peaks]) > k_sigma * sigma) & (width_eV < max_width_ratio * pl_fwhm)
     modes = []
     for p, w_pts, w_eV in zip(peaks[keep], widths[keep], width_eV[keep]):
         mode = _fit_mode(e, c, int(p), float(w_pts), float(w_eV), model)
-        if mode is not None:
+        # the fitted line must pass the same tests (a noisy PL top can fool the raw width)
+        if mode is not None and (mode[4] > k_sigma * sigma
+                                 and mode[1].value / 1e3 < max_width_ratio * pl_fwhm):
             modes.append(LasingMode(energy=mode[0], fwhm=mode[1], q=mode[2], area=mode[3],
                                     prominence=float((c[p] - bg[p]) / sigma)))
     return sorted(modes, key=lambda m: m.energy.value)
@@ -257,7 +266,9 @@ def _fit_mode(e, c, p, w_pts, w_eV, model):
     width = Estimate(value=1e3 * float(fwhm.n), stderr=1e3 * float(fwhm.s), method=f"{model}-fit",
                      unit="meV", reduced_chi2=rchi)
     qual = Estimate(value=float(q.n), stderr=float(q.s), method="E/FWHM", unit="")
-    return energy, width, qual, float(res.params["amplitude"].value) / 1e3  # counts·eV
+    peak_height = float(res.params["height"].value) if "height" in res.params else float(
+        mod.left.eval(res.params, x=np.array([uv["center"].n]))[0])
+    return energy, width, qual, float(res.params["amplitude"].value) / 1e3, peak_height  # area in counts·eV
 
 
 def line_intensity(energy_eV, counts, *, center_eV, half_window_eV):
@@ -276,8 +287,10 @@ def line_intensity(energy_eV, counts, *, center_eV, half_window_eV):
     -------
     float or ndarray of shape (F,)
         ∫ (counts − baseline) dE over the window, trapezoid rule, in counts·eV; the
-        baseline is the straight line through the mean of the two outermost points at
-        each end of the window (the PL under the line).
+        baseline is a parabola least-squares fitted to the two flanks between one and two
+        half-widths from the centre (the PL under the line, with its curvature). The
+        line's own wings in the window and the flanks make the result a fixed fraction of
+        the line area (≈ 0.85 for ± 3 FWHM of a Lorentzian), the same at every fluence.
 
     Examples
     --------
@@ -287,18 +300,27 @@ def line_intensity(energy_eV, counts, *, center_eV, half_window_eV):
     0.0177
     """
     e, c = _spectrum(energy_eV, counts)
-    inside = np.abs(e - center_eV) <= half_window_eV
-    if np.count_nonzero(inside) < 5:
+    dist = np.abs(e - center_eV)
+    inside = dist <= half_window_eV
+    flank = (dist > half_window_eV) & (dist <= 2 * half_window_eV)
+    left = flank & (e < center_eV)
+    right = flank & (e > center_eV)
+    if np.count_nonzero(inside) < 5 or np.count_nonzero(left) < 2 or np.count_nonzero(right) < 2:
         raise InputError(
-            f"the line window {center_eV:.4f} ± {half_window_eV:.4f} eV holds fewer than 5 spectral "
-            "points; widen the window or use a finer spectral grid."
+            f"the line window {center_eV:.4f} ± {half_window_eV:.4f} eV needs at least 5 spectral points "
+            "inside and 2 on each flank (out to twice the half-width, within the spectrum); "
+            "use a finer spectral grid or a line away from the spectrum's ends."
         )
-    x, y = e[inside], c[..., inside]
-    y0 = y[..., :2].mean(axis=-1)
-    y1 = y[..., -2:].mean(axis=-1)
-    x0, x1 = x[:2].mean(), x[-2:].mean()
-    base = y0[..., None] + (y1 - y0)[..., None] * (x - x0) / (x1 - x0)
-    return np.trapezoid(y - base, x, axis=-1)
+    x = e[inside]
+    y = c[..., inside]
+    # quadratic baseline through both flanks: the PL under the line, with its curvature
+    # (numpy.polynomial fits every spectrum at once: the flank values are columns)
+    xf = e[flank] - center_eV
+    yf = np.atleast_2d(c[..., flank])
+    coef = np.polynomial.polynomial.polyfit(xf, yf.T, 2)  # (3, S)
+    base = np.polynomial.polynomial.polyval(x - center_eV, coef)  # (S, W)
+    out = np.trapezoid(np.atleast_2d(y) - base, x, axis=-1)
+    return out if c.ndim > 1 else float(out[0])
 
 
 def _line_fit(x, y, sigma):
@@ -420,8 +442,25 @@ def laser_threshold(fluence_mJ_cm2, line_intensity, *, intensity_stderr=None, mi
                     details=details)
 
 
+def _first_lasing_line(modes_per):
+    """The highest-fluence mode found without a gap down to the lowest fluence."""
+    best = None
+    for top in modes_per[-1]:
+        gate = 3 * top.fwhm.value / 1e3
+        first = len(modes_per) - 1
+        for i in range(len(modes_per) - 2, -1, -1):
+            if any(abs(m.energy.value - top.energy.value) <= gate for m in modes_per[i]):
+                first = i
+            else:
+                break
+        key = (first, -top.area)
+        if best is None or key < best[0]:
+            best = (key, top, first)
+    return best[1], best[2]
+
+
 def analyze_laser_series(fluence_mJ_cm2, energy_eV, counts, *, k_sigma=6.0, max_width_ratio=0.1,
-                         background_window_eV=0.03, window_fwhm=3.0, model="lorentzian") -> LaserSeriesResult:
+                         background_window_eV=0.01, window_fwhm=3.0, model="lorentzian") -> LaserSeriesResult:
     """Laser threshold and linewidth from emission spectra vs pump fluence.
 
     Parameters
@@ -443,8 +482,9 @@ def analyze_laser_series(fluence_mJ_cm2, energy_eV, counts, *, k_sigma=6.0, max_
 
     Notes
     -----
-    The followed line is the strongest mode in the lowest-fluence spectrum that shows
-    any mode (the first line to lase). Its intensity at every fluence is
+    The followed line is, among the modes of the highest-fluence spectrum, the one that
+    is found continuously down to the lowest fluence (the first line to lase; ties go to
+    the larger area); a narrow peak at low fluence that is absent at the top is ignored. Its intensity at every fluence is
     :func:`line_intensity` over ± ``window_fwhm`` FWHM (at least ±3 grid steps) and the
     threshold is :func:`laser_threshold`. The linewidth is the fitted FWHM of that line
     at the lowest fluence above threshold (the next one up when the line cannot be
@@ -472,16 +512,16 @@ def analyze_laser_series(fluence_mJ_cm2, energy_eV, counts, *, k_sigma=6.0, max_
               background_window_eV=background_window_eV, model=model)
     modes_per = [find_lasing_modes(e, spec, **kw) for spec in c]
     nan = float("nan")
-    first = next((i for i, m in enumerate(modes_per) if m), None)
-    if first is None:
+    if not modes_per[-1]:
         reason = ("no lasing line: no peak narrower than the PL band "
-                  f"(FWHM < {max_width_ratio:g} x PL FWHM, > {k_sigma:g} sigma above background) in any spectrum")
+                  f"(FWHM < {max_width_ratio:g} x PL FWHM, > {k_sigma:g} sigma above background) "
+                  "in the highest-fluence spectrum")
         fail = Estimate(value=nan, stderr=nan, method="line-above-threshold", unit="mJ/cm2", success=False,
                         message=reason)
         lw = Estimate(value=nan, stderr=nan, method=f"{model}-fit", unit="meV", success=False, message=reason)
         return LaserSeriesResult(f, np.full(f.size, nan), np.zeros(f.size, bool), fail, lw,
                                  np.array([]), nan)
-    line = max(modes_per[first], key=lambda m: m.area)
+    line, first = _first_lasing_line(modes_per)
     center = line.energy.value
     spacing = float(np.median(np.diff(e)))
     half = max(window_fwhm * line.fwhm.value / 1e3, 3 * spacing)

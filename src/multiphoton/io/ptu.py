@@ -71,7 +71,7 @@ def decay_histogram(dtime_bins, channel, *, n_bins: int, channels) -> np.ndarray
 def _open(path: Path):
     import ptufile
 
-    return ptufile.PtuFile(os.fspath(path), mode="r")
+    return ptufile.PtuFile(os.fspath(path), mode="r")  # read-only
 
 
 def _header_meta(ptu, path: Path) -> dict[str, Any]:

@@ -8,7 +8,7 @@ never fits.
 """
 from __future__ import annotations
 
-import os
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +16,11 @@ import numpy as np
 
 from ..data import Decay
 from ..errors import InputError, UnsupportedError
-from ._files import existing_file, library_errors, make_decay
+from ._files import captured_log, existing_file, library_errors, make_decay
 
 __all__ = ["read_sdt_blocks", "read_sdt_decay", "sdt_metadata"]
+
+_log = logging.getLogger(__name__)
 
 
 def _text(value) -> str:
@@ -31,8 +33,9 @@ def _load(path: Path):
     import sdtfile
 
     path = existing_file(path)
-    with library_errors(path, "Becker & Hickl SDT"):
-        with sdtfile.SdtFile(os.fspath(path), mode="r") as sdt:
+    with captured_log("sdtfile", relay=_log) as warnings_, library_errors(path, "Becker & Hickl SDT"):
+        # our own read-only handle: closed even when sdtfile fails on a corrupt file
+        with open(path, "rb") as fh, sdtfile.SdtFile(fh) as sdt:
             blocks = []
             for i, (data, times, bh) in enumerate(zip(sdt.data, sdt.times, sdt.block_headers)):
                 mi = sdt.block_measure_info(i)
@@ -58,7 +61,8 @@ def _load(path: Path):
                     "module_serial": _text(mi.mod_ser_no),
                 })
             info = str(sdt.info)
-    meta: dict[str, Any] = {"format": "sdt", "file": path.name, "number_blocks": len(blocks)}
+    meta: dict[str, Any] = {"format": "sdt", "file": path.name, "number_blocks": len(blocks),
+                            "file_warnings": list(warnings_)}
     for line in info.splitlines():
         if ":" in line:
             key, _, value = line.partition(":")

@@ -9,7 +9,6 @@ counts per pixel are available from :func:`read_sif_raw`. A reader never fits.
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +74,8 @@ def read_sif_raw(path):
 
     path = existing_file(path)
     with library_errors(path, "Andor SIF"):
-        data, info = sif_parser.np_open(os.fspath(path))
+        with open(path, "rb") as fh:  # our handle: closed even when the parser fails
+            data, info = sif_parser.np_open(fh)
         data = np.asarray(data, dtype=float)
         if data.ndim != 3 or data.shape[0] < 1:
             raise InputError(f"{path}: the SIF file holds no complete frame (data shape {data.shape}).")

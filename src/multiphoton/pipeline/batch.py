@@ -30,12 +30,12 @@ def output_folders(manifests, out_root) -> list[Path]:
     return [root / n for n in names]
 
 
-def _one(manifest: str, out: str, force: bool) -> dict:
+def _one(manifest: str, out: str, force: bool, report: bool) -> dict:
     from .core import analyze, write_outputs
 
     try:
         results = analyze(manifest)
-        write_outputs(results, out, force=force)
+        write_outputs(results, out, force=force, report=report)
         return {"manifest": manifest, "out": out, "ok": True, "error": "",
                 "warnings": len(results.warnings)}
     except (MultiphotonError, FileExistsError) as exc:
@@ -43,7 +43,7 @@ def _one(manifest: str, out: str, force: bool) -> dict:
 
 
 def run_batch(manifests, out_root, *, workers: int | None = None, scheduler: str | None = None,
-              force: bool = False) -> list[dict]:
+              force: bool = False, report: bool = True) -> list[dict]:
     """Analyse every manifest; a bad campaign fails alone (its error is reported, others go on).
 
     Parameters
@@ -55,6 +55,8 @@ def run_batch(manifests, out_root, *, workers: int | None = None, scheduler: str
         Local worker processes (default: Dask's choice, one per core).
     scheduler : str, optional
         Address of a ``dask.distributed`` scheduler; needs the ``distributed`` package.
+    report : bool
+        Also write tables, figures and report.html (default) or only results.json.
 
     Returns
     -------
@@ -65,7 +67,7 @@ def run_batch(manifests, out_root, *, workers: int | None = None, scheduler: str
 
     manifests = [str(Path(m).resolve()) for m in manifests]
     outs = [str(p) for p in output_folders(manifests, out_root)]
-    tasks = [dask.delayed(_one)(m, o, force) for m, o in zip(manifests, outs)]
+    tasks = [dask.delayed(_one)(m, o, force, report) for m, o in zip(manifests, outs)]
     if scheduler:
         try:
             from distributed import Client

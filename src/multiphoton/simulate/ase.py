@@ -72,7 +72,7 @@ def stripe_amplification(gl, *, saturation_gl: float = 6.0) -> np.ndarray:
     Examples
     --------
     >>> [round(float(v), 4) for v in stripe_amplification([-1.0, 0.0, 1.0], saturation_gl=50.0)]
-    [0.6321, 1.0, 1.7179]
+    [0.6321, 1.0, 1.7181]
     """
     x = np.asarray(gl, dtype=float)
     x = np.where(x > 0, saturation_gl * np.tanh(x / saturation_gl), x)

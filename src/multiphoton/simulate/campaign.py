@@ -1,0 +1,510 @@
+"""Write a whole simulated measurement campaign in the data contract's format.
+
+``write_campaign("paper-2023", out_dir, seed=0)`` writes ``experiment.toml``, the CSV
+files it names (tidy long format, header row) and ``truth.json`` with the true value
+of every results.json quantity, computed from the noiseless model. The output is
+byte-for-byte reproducible for a given seed (fixed float formatting, per-file seeds).
+"""
+from __future__ import annotations
+
+import json
+import math
+import pathlib
+import zlib
+
+import numpy as np
+
+from ..constants import HC_EV_NM
+from ..errors import InputError
+from ..models.cascade import cascade_integrated_populations
+from ..models.excitation import mean_excitons_one_photon, mean_excitons_two_photon
+from ..units import epsilon_to_sigma_cm2, gm_to_cm4_s
+from .ase import ase_spectra, ase_threshold_fluence, net_modal_gain_per_cm
+from .cavity import laser_photon_number, lasing_spectra
+from .presets import PRESETS, preset_names
+from .spectra import BandEdge, gaussian_line, pl_spectra
+from .ta import film_absorbance, gain_bandwidth_eV, gain_lifetime_ns, ta_map
+from .trpl import irf_trace, poisson_counts, trpl_traces
+
+__all__ = [
+    "write_campaign",
+    "cd_number_density_per_nm3",
+    "shell_geometry",
+    "cd_atoms_per_particle",
+    "WURTZITE_LATTICE_A",
+]
+
+WURTZITE_LATTICE_A = {"CdS": (4.136, 6.714), "CdSe": (4.299, 7.01)}
+"""Wurtzite lattice constants (a, c) in Å; 2 formula units per hexagonal cell."""
+
+
+def cd_number_density_per_nm3(material: str) -> float:
+    """Cd atoms per nm³ of wurtzite ``material``: 2 / ((√3/2) a² c).
+
+    Examples
+    --------
+    >>> round(cd_number_density_per_nm3("CdS"), 2)
+    20.11
+    """
+    try:
+        a, c = WURTZITE_LATTICE_A[material]
+    except KeyError:
+        raise InputError(f"material {material!r} has no lattice constants; use one of "
+                         f"{', '.join(WURTZITE_LATTICE_A)}.") from None
+    return 2.0 / (math.sqrt(3.0) / 2.0 * (a * 0.1) ** 2 * (c * 0.1))
+
+
+def shell_geometry(core_diameter_nm: float, thicknesses_nm) -> list[float]:
+    """Volumes (nm³) of the core and each shell of a layered sphere."""
+    d = [core_diameter_nm]
+    for t in thicknesses_nm:
+        d.append(d[-1] + 2.0 * t)
+    spheres = [math.pi * x**3 / 6.0 for x in d]
+    return [spheres[0]] + [spheres[i] - spheres[i - 1] for i in range(1, len(spheres))]
+
+
+def cd_atoms_per_particle(layers, core_diameter_nm: float, thicknesses_nm) -> float:
+    """Σ_layers V_layer · n_Cd(material) for a layered sphere (mean dimensions).
+
+    Examples
+    --------
+    >>> round(cd_atoms_per_particle(["CdS"], 2.0, []), 1)
+    84.2
+    """
+    vols = shell_geometry(core_diameter_nm, thicknesses_nm)
+    return float(sum(v * cd_number_density_per_nm3(m) for v, m in zip(vols, layers)))
+
+
+# ---------------------------------------------------------------- formatting
+
+def _num(x: float) -> str:
+    """Fixed float text: 10 significant digits, always a TOML/JSON float literal."""
+    s = f"{float(x):.10g}"
+    if "e" not in s and "." not in s and "inf" not in s and "nan" not in s:
+        s += ".0"
+    return s
+
+
+def _write_csv(path: pathlib.Path, header: list[str], columns: list[np.ndarray], formats: list[str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cols = [np.asarray(c).ravel() for c in columns]
+    lines = [",".join(header)]
+    for row in zip(*cols):
+        lines.append(",".join(format(float(v), f) for v, f in zip(row, formats)))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _rng(seed: int, name: str) -> np.random.Generator:
+    return np.random.default_rng([int(seed), zlib.crc32(name.encode())])
+
+
+def _spectral_columns(fluence, energy_eV, counts_per_eV, *, wavelength: bool, bin_eV: float, bin_nm: float):
+    """Long-format axis columns; counts per detector bin (per eV or per nm density × bin)."""
+    if wavelength:
+        wl = HC_EV_NM / energy_eV
+        per_nm = counts_per_eV * (HC_EV_NM / wl**2)  # S_λ = S_E · hc/λ²
+        return wl, per_nm * bin_nm
+    return energy_eV, counts_per_eV * bin_eV
+
+
+def _round_sig(x, digits=4):
+    x = np.asarray(x, dtype=float)
+    out = np.array([float(f"{v:.{digits}g}") for v in x.ravel()])
+    return out.reshape(x.shape)
+
+
+# ---------------------------------------------------------------- the campaign
+
+def write_campaign(preset: str, out_dir, *, seed: int = 0) -> pathlib.Path:
+    """Simulate every measurement of a preset campaign and write it to ``out_dir``.
+
+    Parameters
+    ----------
+    preset : str
+        Name of a preset in :data:`multiphoton.simulate.presets.PRESETS` (``"paper-2023"``).
+    out_dir : str or path
+        Directory to write into (created if needed; existing files are overwritten).
+    seed : int, optional
+        Seed of the counting and detector noise.
+
+    Returns
+    -------
+    pathlib.Path
+        Path of ``experiment.toml``.
+
+    Notes
+    -----
+    Noiseless model → truth.json; model + Poisson (counts) or Gaussian (ΔA) noise →
+    CSV files. See docs/simulator.md for the physics and the truth definitions.
+
+    Examples
+    --------
+    >>> import tempfile, tomllib
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     m = write_campaign("paper-2023", d, seed=1)
+    ...     [s["id"] for s in tomllib.loads(m.read_text())["sample"]]
+    ['QS-4.5', 'QS-6.0', 'QS-8.2']
+    """
+    if preset not in PRESETS:
+        raise InputError(f"preset {preset!r} is not known; available presets: {', '.join(preset_names())}.")
+    if int(seed) != seed:
+        raise InputError(f"seed must be an integer; got {seed!r}.")
+    cfg = PRESETS[preset]
+    out = pathlib.Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    toml: list[str] = [f'name = "{cfg["name"]}"', ""]
+    measurements: list[str] = []
+    truth: dict = {"preset": preset, "seed": int(seed), "samples": {}, "parameters": {}}
+    ref = _write_reference(cfg, out, seed)
+    truth["parameters"]["reference"] = ref["parameters"]
+    for s in cfg["samples"]:
+        sample_toml, sample_meas, sample_truth, params = _write_sample(cfg, s, out, seed, ref)
+        toml += sample_toml
+        measurements += sample_meas
+        truth["samples"][s["id"]] = sample_truth
+        truth["parameters"][s["id"]] = params
+    laser_meas, laser_truth, laser_params = _write_laser(cfg, out, seed)
+    measurements += laser_meas
+    truth["samples"][cfg["laser"]["sample"]].update(laser_truth)
+    truth["parameters"]["laser"] = laser_params
+    truth["parameters"]["common"] = {
+        "pump_2p_eV": cfg["pump_2p_eV"], "pump_1p_eV": cfg["pump_1p_eV"],
+        "pulse_fwhm_fs": cfg["pulse_fwhm_fs"], "pulse_shape": cfg["pulse_shape"], "n_max": cfg["n_max"],
+        "gain_scale_per_cm": cfg["gain_scale_per_cm"], "stripe_length_cm": cfg["stripe_length_cm"],
+        "guided_fraction": cfg["guided_fraction"], "ladder": {k: list(v) for k, v in cfg["ladder"].items()},
+    }
+    manifest = out / "experiment.toml"
+    manifest.write_text("\n".join(toml + measurements) + "\n", encoding="utf-8")
+    (out / "truth.json").write_text(json.dumps(_json_clean(truth), indent=2, sort_keys=True) + "\n",
+                                    encoding="utf-8")
+    return manifest
+
+
+def _json_clean(obj):
+    if isinstance(obj, dict):
+        return {k: _json_clean(v) for k, v in obj.items()}
+    if isinstance(obj, np.ndarray):
+        return [_json_clean(v) for v in obj.tolist()]
+    if isinstance(obj, (list, tuple)):
+        return [_json_clean(v) for v in obj]
+    if isinstance(obj, (bool, np.bool_)):
+        return bool(obj)
+    if isinstance(obj, (float, np.floating)):
+        return float(_num(obj)) if math.isfinite(obj) else None
+    if isinstance(obj, np.integer):
+        return int(obj)
+    return obj
+
+
+def _band(cfg, s) -> BandEdge:
+    lad = cfg["ladder"]
+    return BandEdge(
+        exciton_eV=s["exciton_eV"], biexciton_binding_meV=s["biexciton_binding_meV"],
+        level_offsets_eV=lad["level_offsets_eV"], level_capacities=lad["level_capacities"],
+        level_fwhm_eV=lad["level_fwhm_eV"], pia_per_exciton=s["pia_per_exciton"],
+    )
+
+
+def _meas(kind: str, sample: str, **meta) -> list[str]:
+    lines = ["[[measurement]]", f'sample = "{sample}"', f'kind = "{kind}"']
+    for k, v in meta.items():
+        if isinstance(v, str):
+            lines.append(f'{k} = "{v}"')
+        elif isinstance(v, (list, tuple)):
+            lines.append(f"{k} = [{', '.join(_num(x) for x in v)}]")
+        else:
+            lines.append(f"{k} = {_num(v)}")
+    return lines + [""]
+
+
+def _write_reference(cfg, out: pathlib.Path, seed: int) -> dict:
+    """Rhodamine 6G: a two-photon fluence series and a one-photon spectrum."""
+    r = cfg["reference"]
+    sigma1 = float(epsilon_to_sigma_cm2(r["epsilon_1p_per_M_cm"]))
+    e = np.round(np.arange(1.80, 2.70 + 1e-9, 0.004), 6)
+    shape = gaussian_line(e, r["emission_eV"], r["emission_fwhm_eV"])
+    shape = shape / np.trapezoid(shape, e)
+    return {"sigma1_cm2": sigma1, "energy_eV": e, "shape": shape,
+            "parameters": {**r, "sigma1_cm2": sigma1}}
+
+
+def _geometry(s):
+    d_core = s["core_diameter_nm"][0]
+    t_se = s["cdse_thickness_nm"][0]
+    d_out = (6.0 * s["total_volume_nm3"] / math.pi) ** (1.0 / 3.0)
+    t_out = round((d_out - d_core - 2.0 * t_se) / 2.0, 2)
+    thick = [t_se, t_out]
+    volume = sum(shell_geometry(d_core, thick))
+    n_cd = cd_atoms_per_particle(["CdS", "CdSe", "CdS"], d_core, thick)
+    return thick, volume, n_cd
+
+
+def _write_sample(cfg, s, out: pathlib.Path, seed: int, ref: dict):
+    sid = s["id"]
+    key = sid.lower().replace("-", "").replace(".", "")
+    band = _band(cfg, s)
+    nmax = cfg["n_max"]
+    casc = {"tau_x_ns": s["tau_x_ns"], "tau_xx_ns": s["tau_xx_ns"], "n_max": nmax}
+    e2p, e1p, tau_fs = cfg["pump_2p_eV"], cfg["pump_1p_eV"], cfg["pulse_fwhm_fs"]
+    thick, volume, n_cd = _geometry(s)
+    sigma1 = float(epsilon_to_sigma_cm2(s["epsilon_per_M_cm"]))
+
+    def n2p(f):
+        return mean_excitons_two_photon(f, sigma2_GM=s["sigma2_GM"], photon_energy_eV=e2p,
+                                        pulse_fwhm_fs=tau_fs, pulse_shape=cfg["pulse_shape"])
+
+    def n1p(f):
+        return mean_excitons_one_photon(f, sigma1_cm2=sigma1, photon_energy_eV=e1p)
+
+    # ---- sample block and ICP (particle concentration from the chosen absorbance)
+    absorbance = s["icp_absorbance"]
+    conc_particles = absorbance / (s["epsilon_per_M_cm"] * 1.0)
+    cd_mol = float(f"{conc_particles * n_cd:.6g}")
+    epsilon_true = absorbance * n_cd / (cd_mol * 1.0)
+    std_out = s["outer_std_nm"]
+    toml = [
+        "[[sample]]", f'id = "{sid}"', 'layers = ["CdS", "CdSe", "CdS"]',
+        f"core_diameter_nm = [{_num(s['core_diameter_nm'][0])}, {_num(s['core_diameter_nm'][1])}]",
+        f"shell_thickness_nm = [[{_num(thick[0])}, {_num(s['cdse_thickness_nm'][1])}], "
+        f"[{_num(thick[1])}, {_num(std_out)}]]",
+        "", "[sample.icp]",
+        f"cd_mol_per_L = [{_num(cd_mol)}, {_num(float(f'{0.02 * cd_mol:.3g}'))}]",
+        f"absorbance = [{_num(absorbance)}, 0.004]", f"energy_eV = {_num(e1p)}", "path_cm = 1.0", "",
+    ]
+    meas: list[str] = []
+    tr: dict = {}
+    e_pl = np.round(np.arange(1.50, 2.40 + 1e-9, 0.003), 6)
+
+    # ---- solution absorption spectrum (A(3.1 eV) = ICP absorbance)
+    e_abs = np.round(np.arange(1.50, 3.50 + 1e-9, 0.005), 6)
+    shape_abs = film_absorbance(e_abs, band, od_per_channel=1.0, continuum_od=15.0)
+    a_abs = shape_abs * absorbance / float(film_absorbance([e1p], band, od_per_channel=1.0, continuum_od=15.0)[0])
+    a_abs = a_abs + _rng(seed, f"{key}/absorption").normal(0, 5e-4, a_abs.size)
+    _write_csv(out / key / "absorption.csv", ["energy_eV", "absorbance"], [e_abs, a_abs], [".6f", ".6f"])
+    meas += _meas("absorption", sid, file=f"{key}/absorption.csv", path_cm=1.0)
+
+    # ---- two-photon PL fluence series (⟨N⟩ peak 0.02 … 2)
+    n1 = float(n2p(1.0))
+    fl = _round_sig(np.sqrt(np.geomspace(0.02, 2.0, 10) / n1), 4)
+    mu = n2p(fl)
+    spec = pl_spectra(e_pl, mu, band, excitation_order=2, beam_profile="gaussian", **casc)
+    scale = 4e4 / spec.max()
+    integ = np.trapezoid(spec, e_pl, axis=1)
+    # truth: order over the points below saturation (local slope within 5 % of 2)
+    h = 1e-3
+    up = np.trapezoid(pl_spectra(e_pl, n2p(fl * (1 + h)), band, excitation_order=2, **casc), e_pl, axis=1)
+    local = np.log(up / integ) / np.log1p(h)
+    used = local >= 1.9
+    order_truth = float(np.polyfit(np.log(fl[used]), np.log(integ[used]), 1)[0])
+    fine = np.arange(s["exciton_eV"] - 0.1, s["exciton_eV"] + 0.1, 1e-5)
+    low = pl_spectra(fine, mu[:1], band, excitation_order=2, **casc)[0]
+    pl_peak = float(fine[np.argmax(low)])
+    rng = _rng(seed, f"{key}/pl_2p")
+    wl_axis = s["pl_wavelength_axis"]
+    if wl_axis:
+        wl = np.round(np.arange(520.0, 820.0 + 1e-9, 1.0), 3)
+        ee = HC_EV_NM / wl
+        dens = pl_spectra(ee, mu, band, excitation_order=2, **casc) * scale
+        counts = poisson_counts(dens * HC_EV_NM / wl**2 * 1.0 / 0.003, rng)  # per-nm × 1 nm bin
+        x_name, x = "wavelength_nm", wl
+    else:
+        counts = poisson_counts(spec * scale, rng)
+        x_name, x = "energy_eV", e_pl
+    ff, xx = np.meshgrid(fl, x, indexing="ij")
+    _write_csv(out / key / "pl_2p.csv", ["fluence_mJ_cm2", x_name, "counts"], [ff, xx, counts],
+               [".6g", ".6f", ".0f"])
+    meas += _meas("pl_fluence_series", sid, file=f"{key}/pl_2p.csv", excitation_eV=e2p,
+                  pulse_fwhm_fs=tau_fs, pulse_shape=cfg["pulse_shape"])
+    tr["pl_order"] = order_truth
+    tr["pl_peak_eV"] = pl_peak
+
+    # ---- TPEF quartet: sample and R6G, 2P series (low ⟨N⟩) and 1P spectra
+    r = ref["parameters"]
+    conc_ratio = r["concentration_ratio"]  # dye molecules per particle in the cuvette
+    fl_t = _round_sig(np.sqrt(np.geomspace(0.002, 0.03, 6) / n1), 4)
+    x2 = pl_spectra(e_pl, n2p(fl_t), band, excitation_order=2, **casc) * s["quantum_yield"]
+    n_ref = mean_excitons_two_photon(fl_t, sigma2_GM=r["sigma2_GM"], photon_energy_eV=e2p, pulse_fwhm_fs=tau_fs,
+                                     pulse_shape=cfg["pulse_shape"]) / 2.0  # Gaussian-spot average
+    r2 = conc_ratio * r["quantum_yield"] * n_ref[:, None] * ref["shape"][None, :]
+    k2 = 2e4 / max(x2.max(), r2.max())
+    f1 = 1e-4  # mJ/cm², weak one-photon excitation at 3.1 eV
+    x1 = pl_spectra(e_pl, n1p([f1]), band, excitation_order=1, **casc)[0] * s["quantum_yield"]
+    r1 = conc_ratio * r["quantum_yield"] * ref["sigma1_cm2"] * float(
+        1e-3 * f1 / (e1p * 1.602176634e-19)) / 1.0 * ref["shape"]
+    k1 = 2e4 / max(x1.max(), r1.max())
+    files = {}
+    for name, grid, data, kind in (("sample_2p", e_pl, x2 * k2, "series"), ("reference_2p", ref["energy_eV"], r2 * k2, "series"),
+                                   ("sample_1p", e_pl, x1 * k1, "spectrum"), ("reference_1p", ref["energy_eV"], r1 * k1, "spectrum")):
+        path = f"{key}/tpef_{name}.csv"
+        c = poisson_counts(data, _rng(seed, path))
+        if kind == "series":
+            ff, xx = np.meshgrid(fl_t, grid, indexing="ij")
+            _write_csv(out / path, ["fluence_mJ_cm2", "energy_eV", "counts"], [ff, xx, c], [".6g", ".6f", ".0f"])
+        else:
+            _write_csv(out / path, ["energy_eV", "counts"], [grid, c], [".6f", ".0f"])
+        files[name] = path
+    unc = r["relative_uncertainty"]
+    meas += _meas("tpef", sid, **files, reference=r["name"],
+                  reference_sigma2_GM=[r["sigma2_GM"], unc * r["sigma2_GM"]],
+                  reference_sigma1_cm2=[float(_num(r["sigma1_cm2"])), float(_num(unc * r["sigma1_cm2"]))],
+                  excitation_eV=e2p, excitation_1p_eV=e1p, pulse_fwhm_fs=tau_fs, pulse_shape=cfg["pulse_shape"])
+    tr["epsilon_per_M_cm"] = epsilon_true
+    tr["sigma1_cm2"] = float(epsilon_to_sigma_cm2(epsilon_true))
+    tr["sigma2_GM"] = s["sigma2_GM"]
+    tr["sigma2_per_volume_cm_s"] = float(gm_to_cm4_s(s["sigma2_GM"]) / (volume * 1e-21))
+
+    # ---- one-photon TRPL series with IRF
+    t = np.round(np.arange(-10.0, 190.0, 0.2), 4)
+    mus = np.array([0.05, 0.1, 0.2, 0.5, 1.0, 1.5])
+    fl_r = _round_sig(mus / float(n1p(1.0)), 4)
+    traces = trpl_traces(t, n1p(fl_r), irf_fwhm_ns=cfg["irf_fwhm_ns"], excitation_order=1, **casc)
+    traces = traces / traces.max(axis=1, keepdims=True) * 2e4 + 4.0
+    counts = poisson_counts(traces, _rng(seed, f"{key}/trpl"))
+    ff, tt = np.meshgrid(fl_r, t, indexing="ij")
+    _write_csv(out / key / "trpl_1p.csv", ["fluence_mJ_cm2", "time_ns", "counts"], [ff, tt, counts],
+               [".6g", ".4f", ".0f"])
+    irf = poisson_counts(irf_trace(t, irf_fwhm_ns=cfg["irf_fwhm_ns"]) * 1e4 * 0.2 / (0.2 * 1.3) + 1.0,
+                         _rng(seed, f"{key}/irf"))
+    _write_csv(out / key / "irf.csv", ["time_ns", "counts"], [t, irf], [".4f", ".0f"])
+    meas += _meas("trpl_series", sid, file=f"{key}/trpl_1p.csv", excitation_eV=e1p, irf=f"{key}/irf.csv")
+    tr["tau_x_ns"] = s["tau_x_ns"]
+    tr["tau_xx_ns"] = s["tau_xx_ns"]
+
+    # ---- ASE of a stripe-pumped film (uniform ⟨N⟩ in the stripe)
+    gs, length = cfg["gain_scale_per_cm"], cfg["stripe_length_cm"]
+    grid = np.arange(s["exciton_eV"] - 0.3, s["exciton_eV"] + 0.6, 1e-4)
+    g_target = net_modal_gain_per_cm(grid, [float(n2p(s["ase_threshold_target_mJ_cm2"]))], band,
+                                     gain_scale_per_cm=gs, loss_per_cm=0.0, n_max=nmax).max()
+    loss = float(f"{max(g_target, 0.02 * gs):.6g}")
+    f_th, e_ase = ase_threshold_fluence(lambda f: float(n2p(f)), band, gain_scale_per_cm=gs, loss_per_cm=loss,
+                                        n_max=nmax, energy_eV=grid)
+    fl_a = _round_sig(f_th * np.array([0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.35, 1.5, 1.7, 2.0, 2.4]), 4)
+    ase_kw = dict(tau_x_ns=s["tau_x_ns"], tau_xx_ns=s["tau_xx_ns"], gain_scale_per_cm=gs, loss_per_cm=loss,
+                  stripe_length_cm=length, guided_fraction=cfg["guided_fraction"],
+                  saturation_gl=cfg["saturation_gl"], n_max=nmax)
+    rng = _rng(seed, f"{key}/ase")
+    if s["ase_wavelength_axis"]:
+        wl = np.round(np.arange(540.0, 800.0 + 1e-9, 0.5), 3)
+        dens = ase_spectra(HC_EV_NM / wl, n2p(fl_a), band, **ase_kw)
+        sc = 5e4 / dens.max()
+        counts = poisson_counts(dens * sc * HC_EV_NM / wl**2, rng)
+        x_name, x = "wavelength_nm", wl
+    else:
+        e_a = np.round(np.arange(1.55, 2.35 + 1e-9, 0.002), 6)
+        dens = ase_spectra(e_a, n2p(fl_a), band, **ase_kw)
+        counts = poisson_counts(dens * 5e4 / dens.max(), rng)
+        x_name, x = "energy_eV", e_a
+    ff, xx = np.meshgrid(fl_a, x, indexing="ij")
+    _write_csv(out / key / "ase.csv", ["fluence_mJ_cm2", x_name, "counts"], [ff, xx, counts], [".6g", ".6f", ".0f"])
+    meas += _meas("ase_series", sid, file=f"{key}/ase.csv", excitation_eV=e2p, pulse_fwhm_fs=tau_fs,
+                  pulse_shape=cfg["pulse_shape"])
+    tr["ase_threshold_mJ_cm2"] = f_th
+    tr["excitons_at_threshold"] = float(n2p(f_th))
+    tr["biexciton_binding_meV"] = (pl_peak - e_ase) * 1e3
+
+    # ---- TA map of the film and its ground-state absorbance
+    od, cont = cfg["film_od_per_channel"], cfg["film_continuum_od"]
+    e_ta = np.round(np.arange(1.55, 2.45 + 1e-9, 0.005), 6)
+    delays = np.array([-2, -1, 0.5, 1, 2, 3, 5, 7, 10, 15, 20, 30, 50, 70, 100, 150, 200, 300, 500, 700, 1000,
+                       1500, 2000, 2500, 3000, 3500, 4000, 4500, 5000, 5500, 6000, 7000, 8000], dtype=float)
+    n_ta = float(n2p(s["ta_fluence_mJ_cm2"]))
+    da = ta_map(delays, e_ta, n_ta, band, od_per_channel=od, **casc)
+    da = da + _rng(seed, f"{key}/ta").normal(0.0, cfg["ta_noise_od"], da.shape)
+    a0 = film_absorbance(e_ta, band, od_per_channel=od, continuum_od=cont)
+    a0n = a0 + _rng(seed, f"{key}/film_absorption").normal(0.0, 1e-4, a0.size)
+    _write_csv(out / key / "film_absorption.csv", ["energy_eV", "absorbance"], [e_ta, a0n], [".6f", ".6f"])
+    dd, ee = np.meshgrid(delays, e_ta, indexing="ij")
+    _write_csv(out / key / "ta.csv", ["delay_ps", "energy_eV", "dA"], [dd, ee, da], [".6g", ".6f", ".4e"])
+    meas += _meas("absorption", sid, file=f"{key}/film_absorption.csv", path_cm=1.0)
+    meas += _meas("ta_map", sid, file=f"{key}/ta.csv", ground_state=f"{key}/film_absorption.csv", pump_eV=e2p,
+                  fluence_mJ_cm2=s["ta_fluence_mJ_cm2"], bandwidth_delay_ps=10.0, pulse_fwhm_fs=tau_fs)
+    fine = np.arange(1.45, 2.6, 1e-4)
+    net10 = film_absorbance(fine, band, od_per_channel=od, continuum_od=cont) + ta_map(
+        [10.0], fine, n_ta, band, od_per_channel=od, **casc)[0]
+    tr["gain_bandwidth_meV"] = gain_bandwidth_eV(fine, net10) * 1e3
+    tr["gain_lifetime_ns"] = gain_lifetime_ns(fine[::5], n_ta, band, od_per_channel=od, continuum_od=cont, **casc)
+
+    params = {
+        "layers": ["CdS", "CdSe", "CdS"], "shell_thickness_nm": thick, "total_volume_nm3": volume,
+        "cd_atoms_per_particle": n_cd, "cd_mol_per_L": cd_mol, "particle_mol_per_L": cd_mol / n_cd,
+        "exciton_eV": s["exciton_eV"], "biexciton_eV": band.biexciton_eV,
+        "biexciton_binding_model_meV": s["biexciton_binding_meV"], "pia_per_exciton": s["pia_per_exciton"],
+        "quantum_yield": s["quantum_yield"], "loss_per_cm": loss, "ase_peak_eV": e_ase,
+        "mean_n_per_mJ2_cm4_2p": n1, "sigma1_cm2_at_1p": sigma1,
+        "pl_fluences_mJ_cm2": fl, "pl_local_order": local, "pl_order_used": used.tolist(),
+        "ta_mean_n": n_ta, "trpl_mean_n_peak": mus,
+        "definitions": {
+            "pl_order": "noiseless log-log slope over series points whose local slope >= 1.9",
+            "pl_peak_eV": "argmax of the noiseless lowest-fluence spectrum (1e-5 eV grid)",
+            "biexciton_binding_meV": "pl_peak_eV minus the energy of maximum net modal gain at the ASE threshold",
+            "ase_threshold_mJ_cm2": "fluence where the peak net modal gain (t = 0, uniform stripe) crosses zero",
+            "gain_bandwidth_meV": "total width where noiseless A0 + dA < 0 at 10 ps (0.1 meV grid)",
+            "gain_lifetime_ns": "latest delay with min_E (A0 + dA) < 0, noiseless",
+        },
+    }
+    return toml, meas, tr, params
+
+
+def _write_laser(cfg, out: pathlib.Path, seed: int):
+    lz, ts = cfg["laser"], cfg["time_series"]
+    s = next(x for x in cfg["samples"] if x["id"] == lz["sample"])
+    key = s["id"].lower().replace("-", "").replace(".", "")
+    band = _band(cfg, s)
+    casc = {"tau_x_ns": s["tau_x_ns"], "tau_xx_ns": s["tau_xx_ns"], "n_max": cfg["n_max"]}
+
+    def n2p(f):
+        return mean_excitons_two_photon(f, sigma2_GM=s["sigma2_GM"], photon_energy_eV=cfg["pump_2p_eV"],
+                                        pulse_fwhm_fs=cfg["pulse_fwhm_fs"], pulse_shape=cfg["pulse_shape"])
+
+    fwhm = lz["linewidth_meV"] * 1e-3
+    coarse = np.arange(1.60, 1.95 + 1e-9, 0.002)
+    fine = np.arange(lz["mode_eV"] - 0.010, lz["mode_eV"] + 0.010 + 1e-9, 5e-5)
+    e = np.unique(np.round(np.concatenate([coarse, fine]), 6))
+    fl = np.asarray(lz["fluences_mJ_cm2"], dtype=float)
+    bg = pl_spectra(e, n2p(fl), band, excitation_order=2, beam_profile="flat", **casc)
+    bg_scale = 300.0 / bg.max()
+    s_ph = laser_photon_number(fl / lz["threshold_mJ_cm2"], beta=lz["beta"])
+    line_scale = 3e4 * math.pi * fwhm / 2.0 / s_ph.max()  # peak 3e4 at the top fluence
+    spec = lasing_spectra(e, bg * bg_scale, (s_ph * line_scale)[:, None], [lz["mode_eV"]], linewidth_eV=fwhm)
+    counts = poisson_counts(spec * 1e-3 / 1e-3, _rng(seed, f"{key}/laser"))
+    ff, ee = np.meshgrid(fl, e, indexing="ij")
+    _write_csv(out / key / "laser.csv", ["fluence_mJ_cm2", "energy_eV", "counts"], [ff, ee, counts],
+               [".6g", ".6f", ".0f"])
+    meas = _meas("laser_series", s["id"], file=f"{key}/laser.csv", excitation_eV=cfg["pump_2p_eV"],
+                 pulse_fwhm_fs=cfg["pulse_fwhm_fs"])
+
+    # time series at fixed fluence: two modes drifting to the blue, lines brightening
+    times = np.arange(0.0, ts["duration_s"] + 1e-9, ts["step_s"])
+    drift = ts["drift_meV"] * 1e-3 * times / ts["duration_s"]
+    fine2 = np.arange(1.786, 1.816 + 1e-9, 1e-4)
+    e2 = np.unique(np.round(np.concatenate([coarse, fine2]), 6))
+    bg2 = pl_spectra(e2, n2p([ts["fluence_mJ_cm2"]]), band, excitation_order=2, beam_profile="flat",
+                     **casc)[0] * bg_scale
+    s1 = float(laser_photon_number(ts["fluence_mJ_cm2"] / lz["threshold_mJ_cm2"], beta=lz["beta"])) * line_scale
+    ramp = 1.0 + (ts["line_gain_over_run"] - 1.0) * times / ts["duration_s"]
+    second = np.where(times >= ts["second_mode_start_s"], ts["second_mode_ratio"], 0.0)
+    photons = np.stack([s1 * ramp, s1 * ramp * second], axis=1)
+    modes = np.stack([lz["mode_eV"] + drift, lz["mode_eV"] + ts["second_mode_offset_meV"] * 1e-3 + drift], axis=1)
+    clean = lasing_spectra(e2, np.broadcast_to(bg2, (times.size, e2.size)), photons, modes, linewidth_eV=fwhm)
+    counts = poisson_counts(clean, _rng(seed, f"{key}/time_series"))
+    tt, ee = np.meshgrid(times, e2, indexing="ij")
+    _write_csv(out / key / "laser_time_series.csv", ["time_s", "energy_eV", "counts"], [tt, ee, counts],
+               [".6g", ".6f", ".0f"])
+    meas += _meas("time_series", s["id"], file=f"{key}/laser_time_series.csv", fluence_mJ_cm2=ts["fluence_mJ_cm2"],
+                  rep_rate_Hz=ts["rep_rate_Hz"], excitation_eV=cfg["pump_2p_eV"])
+    integ = np.trapezoid(clean, e2, axis=1)
+    truth = {
+        "laser_threshold_mJ_cm2": lz["threshold_mJ_cm2"],
+        "laser_linewidth_meV": lz["linewidth_meV"],
+        "mode_drift_meV_per_min": ts["drift_meV"] / (ts["duration_s"] / 60.0),
+        "intensity_retention": float(integ[-1] / integ[0]),
+        "shots": ts["duration_s"] * ts["rep_rate_Hz"],
+    }
+    params = {**{k: (list(v) if isinstance(v, tuple) else v) for k, v in lz.items()},
+              "time_series": dict(ts), "pump_ratio": (fl / lz["threshold_mJ_cm2"]).tolist(),
+              "definitions": {
+                  "laser_threshold_mJ_cm2": "pump p = F/F_th = 1 of the beta rate equations (linear pump in F)",
+                  "laser_linewidth_meV": "Lorentzian FWHM of the lasing line",
+                  "intensity_retention": "integral of the noiseless last spectrum over the first (file grid)",
+              }}
+    return meas, truth, params

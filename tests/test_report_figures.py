@@ -1,0 +1,172 @@
+"""Every figure family renders from a synthetic plot dict (PNG of real size, SVG that
+parses as XML), copes with missing optional keys, and leaves matplotlib's global
+state and its input alone."""
+from __future__ import annotations
+
+import copy
+import io
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import pytest
+from matplotlib import image as mimage
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from report_fixtures import OPTIONAL_KEYS, make_plots, without  # noqa: E402
+
+from multiphoton.errors import InputError  # noqa: E402
+from multiphoton.report.figures._common import NoFigureData  # noqa: E402
+from multiphoton.report.figures import PLOTTERS, SUMMARY_STEM, draw, render_figures  # noqa: E402
+from multiphoton.report.style import PNG_DPI, figure_style, save_figure  # noqa: E402
+
+PLOTS = {p["family"]: p for p in make_plots("QS-4.5")}
+FAST_DPI = 40  # low resolution: missing-key tests only need the drawing to go through
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def _render_fast(plot) -> bytes:
+    with figure_style():
+        fig = draw(plot)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=FAST_DPI)
+    return buf.getvalue()
+
+
+def test_fixture_covers_every_family():
+    assert set(PLOTS) == set(PLOTTERS) == set(OPTIONAL_KEYS)
+
+
+@pytest.mark.parametrize("family", sorted(PLOTTERS))
+def test_family_renders_png_and_svg(family, tmp_path):
+    with figure_style():
+        fig = draw(PLOTS[family])
+        width_in = fig.get_size_inches()[0]
+        png, svg = save_figure(fig, tmp_path, f"{family}_QS-4.5_0")
+    data = png.read_bytes()
+    width, height = _png_size(data)
+    assert width == pytest.approx(width_in * PNG_DPI, abs=2)   # saved at ≥ 150 dpi
+    assert PNG_DPI >= 150 and height > 200
+    pixels = mimage.imread(io.BytesIO(data))
+    assert pixels[..., :3].std() > 0.05                       # not a blank canvas
+    root = ET.parse(svg).getroot()
+    assert root.tag.endswith("svg")
+    assert len(list(root.iter())) > 50                         # real content, not an empty frame
+
+
+@pytest.mark.parametrize("family", sorted(PLOTTERS))
+def test_family_copes_with_each_optional_key_missing(family):
+    # Building the figure runs all of the family's code paths; rasterising each variant
+    # would take ~0.3 s apiece, so that is done for the all-null case below and, for
+    # every single key, in the slow test.
+    for key in OPTIONAL_KEYS[family]:
+        plot = without(PLOTS[family], key)
+        try:
+            fig = draw(plot)
+        except InputError as exc:  # every optional key alone leaves something to draw
+            pytest.fail(f"{family} without {key!r} raised {exc}")
+        assert fig.axes
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("family", sorted(PLOTTERS))
+def test_family_rasterises_with_each_optional_key_missing_or_null(family):
+    for key in OPTIONAL_KEYS[family]:
+        for null in (False, True):
+            assert _png_size(_render_fast(without(PLOTS[family], key, null=null)))[0] > 50
+
+
+@pytest.mark.parametrize("null", [False, True])
+@pytest.mark.parametrize("family", sorted(PLOTTERS))
+def test_family_with_only_required_keys(family, null):
+    plot = without(PLOTS[family], *OPTIONAL_KEYS[family], null=null)
+    try:
+        data = _render_fast(plot)
+    except NoFigureData as exc:
+        # every optional panel gone: a clear "no figure" message naming the plot
+        assert "QS-4.5" in str(exc) and family in str(exc)
+    else:
+        assert _png_size(data)[0] > 50
+
+
+@pytest.mark.parametrize(
+    ("family", "key"),
+    [("pl_fluence_series", "fluence_mJ_cm2"), ("pl_spectrum", "counts"), ("trpl", "time_ns"),
+     ("ase_series", "fluence_mJ_cm2"), ("ta_map", "net_absorbance"),
+     ("laser_series", "fluence_mJ_cm2"), ("time_series", "time_s")],
+)
+def test_missing_required_key_says_what_is_missing(family, key):
+    plot = without(PLOTS[family], key, *OPTIONAL_KEYS[family])
+    with pytest.raises(InputError, match=f"{family}|{key}"):
+        draw(plot)
+
+
+def test_inconsistent_shape_is_an_input_error():
+    plot = copy.deepcopy(PLOTS["pl_fluence_series"])
+    plot["integrated"] = plot["integrated"][:-1]
+    with pytest.raises(InputError, match="'integrated' has 4 entries, expected 5"):
+        draw(plot)
+    with pytest.raises(InputError, match="family 'nope' is unknown"):
+        draw({"family": "nope", "sample": "A", "measurement": 0})
+
+
+def test_render_figures_names_notes_and_leaves_state_alone(tmp_path):
+    plots = [PLOTS["trpl"], PLOTS["pl_fluence_series"],
+             without(PLOTS["pl_spectrum"], "counts"),                 # cannot be drawn
+             {"family": "unknown_family", "sample": "X", "measurement": 9},
+             PLOTS["trpl"]]                                           # duplicate stem
+    frozen = copy.deepcopy(plots)
+    rc_before = dict(matplotlib.rcParams)
+    backend_before = matplotlib.get_backend()
+    out = render_figures(plots, tmp_path)
+    assert plots == frozen                                           # inputs not modified
+    assert dict(matplotlib.rcParams) == rc_before                    # style was temporary
+    assert matplotlib.get_backend() == backend_before
+    stems = [f.stem for f in out]
+    assert stems == ["trpl_QS-4.5_3", "pl_fluence_series_QS-4.5_0", "pl_spectrum_QS-4.5_1",
+                     "unknown_family_X_9", "trpl_QS-4.5_3-2", SUMMARY_STEM]
+    notes = {f.stem: f.note for f in out if f.png is None}
+    assert set(notes) == {"pl_spectrum_QS-4.5_1", "unknown_family_X_9"}
+    assert "counts" in notes["pl_spectrum_QS-4.5_1"]
+    assert "unknown" in notes["unknown_family_X_9"]
+    for f in out:
+        if f.png is not None:
+            assert f.png.name == f"{f.stem}.png" and f.png.exists() and f.svg.exists()
+
+
+def test_same_data_gives_the_same_files(tmp_path):
+    plot = PLOTS["pl_spectrum"]
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    render_figures([plot], a)
+    render_figures([copy.deepcopy(plot)], b)
+    for name in ("pl_spectrum_QS-4.5_1.svg", "pl_spectrum_QS-4.5_1.png"):
+        assert (a / name).read_bytes() == (b / name).read_bytes()
+
+
+def test_pl_summary_puts_every_sample_in_one_panel():
+    from multiphoton.report.figures import plot_pl_order_summary
+
+    plots = make_plots("A") + make_plots("B", seed=1)
+    with figure_style():
+        fig = plot_pl_order_summary(plots)
+    (ax,) = fig.axes
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "A" in labels and "B" in labels
+    assert sum("slope 2.00" in lab for lab in labels) == 2
+    assert plot_pl_order_summary([PLOTS["trpl"]]) is None
+
+
+def test_log_colour_scale_for_wide_fluence_range():
+    from multiphoton.report.style import fluence_mappable
+    from matplotlib.colors import LogNorm
+
+    assert isinstance(fluence_mappable(np.array([0.1, 1.0, 10.0])).norm, LogNorm)
+    assert not isinstance(fluence_mappable(np.array([1.0, 1.5, 2.0])).norm, LogNorm)

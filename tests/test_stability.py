@@ -1,0 +1,107 @@
+"""Tests of multiphoton.analysis.stability: retention, shots, mode tracking and drift."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from multiphoton.analysis import stability as S
+from multiphoton.errors import InputError
+
+# Synthetic laser over 30 min, a spectrum every 15 s: mode A from the start, mode B
+# appearing at 120 s 6 meV above it, both blue-shifting at DRIFT meV/min (the paper's
+# ~10 meV in 30 min), on a PL band, white noise; the jitter of each mode energy is 0.05 meV.
+E = np.linspace(1.76, 1.86, 1001)
+T = np.arange(0.0, 1800.0 + 1, 15.0)
+DRIFT = 1 / 3  # meV/min
+GAM = 0.8e-3
+
+
+def _series(seed):
+    rng = np.random.default_rng(seed)
+    c = np.empty((T.size, E.size))
+    for i, t in enumerate(T):
+        spec = 100 * np.exp(-((E - 1.80) / 0.03) ** 2)
+        shift = DRIFT * t / 60 / 1e3
+        ea = 1.800 + shift + rng.normal(0, 5e-5)
+        spec = spec + 400 / (1 + ((E - ea) / (GAM / 2)) ** 2)
+        if t >= 120:
+            eb = 1.806 + shift + rng.normal(0, 5e-5)
+            spec = spec + 250 / (1 + ((E - eb) / (GAM / 2)) ** 2)
+        c[i] = spec + rng.normal(0, 2.0, E.size)
+    return c
+
+
+def test_drift_recovered_with_tracks_and_events():
+    c = _series(0)
+    tr = S.track_modes(T, E, c)
+    assert sorted(set(tr.track.tolist())) == [0, 1]
+    assert np.count_nonzero(tr.track == 0) == T.size and np.count_nonzero(tr.track == 1) == T.size - 8
+    # B starts 6 meV from A, inside the default split gate (3 × 3 meV): a split of track 0
+    assert [(ev["kind"], ev["parent"], ev["time_s"]) for ev in tr.events] == [("split", 0, 120.0)]
+    narrow = S.track_modes(T[::20], E, c[::20], split_gate_meV=4.0)
+    assert [ev["kind"] for ev in narrow.events] == ["appear"]
+    est = S.mode_drift_meV_per_min(tr.time_s, tr.energy_eV, tr.track)
+    # jitter 0.05 meV over 234 points spanning 30 min: stderr ≈ 0.0003 meV/min; 2 % tolerance
+    assert est.value == pytest.approx(DRIFT, rel=0.02)
+    assert abs(est.value - DRIFT) < 3 * est.stderr
+    assert est.details["n_tracks"] == 2
+
+
+def test_link_modes_split_and_disappear():
+    t = np.arange(6.0)
+    energies = [[1.8], [1.8], [1.8, 1.8015], [1.8, 1.8015], [1.8015], [1.8015]]
+    labels, events = S.link_modes(t, energies, gate_meV=1.0, split_gate_meV=2.0, max_gap=0)
+    assert [lab.tolist() for lab in labels] == [[0], [0], [0, 1], [0, 1], [1], [1]]
+    assert [(e["kind"], e["track"], e["parent"]) for e in events] == [("split", 1, 0), ("disappear", 0, None)]
+
+
+def test_retention_drop_recovery():
+    t = np.arange(0.0, 3600.0, 60.0)
+    rng = np.random.default_rng(5)
+    # 25 % drop at 50 min, recovering to 90 %: I = 1 − 0.25 sin-like dip, ends at 0.9
+    shape = 1 - 0.25 * np.exp(-((t - 3000) / 400) ** 2)
+    shape[t > 3000] = 0.9 + 0.1 * 0 - (0.9 - 0.75) * np.exp(-((t[t > 3000] - 3000) / 150) ** 2)
+    y = 100 * shape + rng.normal(0, 1.0, t.size)
+    est = S.intensity_retention(t, y, n_average=5)
+    assert est.value == pytest.approx(0.9, abs=0.02)
+    assert abs(est.value - 0.9) < 3 * est.stderr
+    assert est.params["drop"][0] == pytest.approx(0.25, abs=0.03)
+    assert est.params["recovery"][0] == pytest.approx(0.6, abs=0.1)  # (0.9 − 0.75)/(1 − 0.75)
+
+
+def test_shots_and_integrated():
+    assert S.shots([0.0, 600.0, 1800.0], rep_rate_Hz=200.0).value == 360000.0
+    assert S.shots([0.0, 1.0], rep_rate_Hz=1e3).stderr == 0.0
+    integ = S.integrated_intensity(E, np.ones((2, E.size)))
+    assert integ == pytest.approx([0.1, 0.1])
+
+
+def test_times_not_increasing_is_refused():
+    with pytest.raises(InputError, match="strictly increasing"):
+        S.intensity_retention([0, 2, 1, 3, 4, 5], np.ones(6))
+    with pytest.raises(InputError, match="strictly increasing"):
+        S.track_modes([0.0, 0.0], E, np.ones((2, E.size)))
+    with pytest.raises(InputError, match="rep_rate_Hz"):
+        S.shots([0.0, 1.0], rep_rate_Hz=0.0)
+
+
+def test_no_modes_no_drift():
+    est = S.mode_drift_meV_per_min(np.array([]), np.array([]), np.array([], int))
+    assert not est.success and "too few" in est.message
+
+
+# ---- contract tests ----------------------------------------------------------------
+
+
+def test_read_only_and_same_seed():
+    c = _series(1)[::10]
+    t = T[::10].copy()
+    for a in (c, t):
+        a.setflags(write=False)
+    a = S.track_modes(t, E, c)
+    b = S.track_modes(t, E, c)
+    np.testing.assert_array_equal(c, _series(1)[::10])
+    np.testing.assert_array_equal(a.energy_eV, b.energy_eV)
+    # reversed energy axis: same modes
+    r = S.track_modes(t, E[::-1], c[:, ::-1])
+    np.testing.assert_allclose(r.energy_eV, a.energy_eV, rtol=0, atol=1e-9)
