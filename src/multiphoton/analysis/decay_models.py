@@ -296,14 +296,15 @@ def shift_irf(time_ns, irf_counts, *, shift_ns):
 
 
 def _exp_irf_unit(irf_norm, tau_ns, dt_ns, *, with_derivative=False):
-    """Discrete convolution Σ_j irf[j] q^(i−j) with q = exp(−Δt/τ), via a first-order recursion.
+    """Discrete convolution Σ_j w_(i−j) irf[j] q^(i−j), q = exp(−Δt/τ), w_0 = ½, w_n>0 = 1.
 
     ``scipy.signal.lfilter`` implements y[i] = q y[i−1] + x[i] in O(T), which is exactly
-    the convolution with the sampled exponential kernel q^n. The τ-derivative uses the
-    kernel n q^n Δt/τ² (second-order recursion).
+    the convolution with the sampled exponential kernel q^n; the lag-0 term is then halved
+    (trapezoid rule for the convolution integral, error O(Δt²) instead of O(Δt)). The
+    τ-derivative uses the kernel n q^n Δt/τ² (second-order recursion).
     """
     q = math.exp(-dt_ns / tau_ns)
-    y = signal.lfilter([1.0], [1.0, -q], irf_norm)
+    y = signal.lfilter([1.0], [1.0, -q], irf_norm) - 0.5 * irf_norm
     if not with_derivative:
         return y
     nq = signal.lfilter([0.0, q], [1.0, -2.0 * q, q * q], irf_norm)
@@ -332,8 +333,9 @@ def exp_conv_irf(time_ns, *, amplitude, tau_ns, irf_counts, shift_ns=0.0):
 
     Notes
     -----
-    y[i] = A Σ_{j ≤ i} irf(t_j − shift) q^{i−j}, q = exp(−Δt/τ), with Σ irf = 1: the
-    discrete analogue of A·(exp(−t/τ)H(t)) ⊗ IRF. The decay starts where the IRF is.
+    y[i] = A Σ_{j ≤ i} w_{i−j} irf(t_j − shift) q^{i−j}, q = exp(−Δt/τ), Σ irf = 1, w₀ = ½
+    and w_n = 1 otherwise: the trapezoid-rule discretisation of A·(exp(−t/τ)H(t)) ⊗ IRF
+    (the step of the decay falls inside the IRF's bin, hence the half weight).
 
     Examples
     --------
@@ -341,7 +343,7 @@ def exp_conv_irf(time_ns, *, amplitude, tau_ns, irf_counts, shift_ns=0.0):
     >>> t = np.arange(6.0)
     >>> y = exp_conv_irf(t, amplitude=1.0, tau_ns=1.0, irf_counts=[0, 1, 0, 0, 0, 0])
     >>> [round(float(v), 4) for v in y]
-    [0.0, 1.0, 0.3679, 0.1353, 0.0498, 0.0183]
+    [0.0, 0.5, 0.3679, 0.1353, 0.0498, 0.0183]
     """
     return multi_exp_conv_irf(
         time_ns, amplitudes=[amplitude], taus_ns=[tau_ns], irf_counts=irf_counts, shift_ns=shift_ns
@@ -371,7 +373,7 @@ def multi_exp_conv_irf(time_ns, *, amplitudes, taus_ns, irf_counts, shift_ns=0.0
     >>> y = multi_exp_conv_irf([0.0, 1.0, 2.0], amplitudes=[2.0], taus_ns=[1e9],
     ...                        irf_counts=[1.0, 0.0, 0.0], background=1.0)
     >>> [round(float(v), 6) for v in y]
-    [3.0, 3.0, 3.0]
+    [2.0, 3.0, 3.0]
     """
     t = np.asarray(time_ns, dtype=float)
     dt = _check_uniform(t)

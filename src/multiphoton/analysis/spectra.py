@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import signal
+from scipy import interpolate, signal
 
 from ..errors import InputError
 from ..results import Estimate
@@ -117,12 +117,16 @@ def noise_level(counts):
 
 
 def _uniform(e, y):
-    """Resample onto a uniform grid with the same number of points (for Savitzky–Golay)."""
+    """Resample onto a uniform grid with the same number of points (for Savitzky–Golay).
+
+    A cubic spline keeps the second derivative continuous (linear interpolation would add
+    kinks at every sample that the second-derivative method would pick up).
+    """
     de = np.diff(e)
     if np.allclose(de, de[0], rtol=1e-6, atol=0):
         return e, y
     grid = np.linspace(e[0], e[-1], e.size)
-    return grid, np.interp(grid, e, y)
+    return grid, interpolate.CubicSpline(e, y)(grid)
 
 
 def _half_max_width_pts(y):
@@ -163,8 +167,10 @@ def peak_energy(energy_eV, counts, *, method="second-derivative", fraction=0.5,
 
     Notes
     -----
-    Second derivative: on a uniform grid, for five Savitzky–Golay windows (cubic, widths
-    from ~1/6 to ~1/2 of the FWHM in points, at least 5 points) the minimum of d²y/dE²
+    Second derivative: on a uniform grid (cubic-spline resampling if needed), for five
+    Savitzky–Golay windows (cubic, widths 1/3, 0.45, 0.6, 0.8 and 1 × the FWHM in points,
+    at least 5 points; the minimum of d²y/dE² of a symmetric line stays at its centre for
+    any symmetric smoothing, while short windows amplify noise) the minimum of d²y/dE²
     within the region above half maximum is located and refined by a parabola through
     its three neighbours. Value: mean over windows; stderr: standard deviation over
     windows combined in quadrature with the grid step/√12.
@@ -196,7 +202,7 @@ def _peak_second_derivative(e, y):
     eu, yu = _uniform(e, y)
     step = eu[1] - eu[0]
     width = _half_max_width_pts(signal.savgol_filter(yu, 5, 3) if yu.size >= 5 else yu)
-    windows = sorted({max(5, int(round(width * f)) | 1) for f in (1 / 6, 1 / 4, 1 / 3, 0.4, 0.5)})
+    windows = sorted({max(5, int(round(width * f)) | 1) for f in (1 / 3, 0.45, 0.6, 0.8, 1.0)})
     windows = [wl for wl in windows if wl <= yu.size]
     ipk = int(np.argmax(signal.savgol_filter(yu, windows[0], 3)))
     half = 0.5 * yu[ipk]

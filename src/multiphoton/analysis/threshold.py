@@ -114,16 +114,16 @@ def _hinge_fit(f, y, sigma, *, min_side, sign, quantity, method):
               "slope_above": (float(p[1] + p[2]), float(math.sqrt(max(cov[1, 1] + cov[2, 2]
                                                                       + 2 * cov[1, 2], 0.0)))),
               "slope_change": (float(p[2]), float(se[2]))}
+    if not (sign * p[2] > 3.0 * se[2]):
+        kind = "increase" if sign > 0 else "decrease"
+        return failed(f"{quantity}: no significant slope {kind} at the breakpoint (change "
+                      f"{p[2]:.3g} ± {se[2]:.3g}); no threshold in this fluence range.", **details)
     if n_below < min_side or n_above < min_side:
         return failed(f"{quantity}: the best breakpoint ({fth:.3g} mJ/cm2) has {n_below} "
                       f"fluences below and {n_above} above; at least {min_side} are needed on "
                       "each side. Measure more fluences "
                       + ("above" if n_above < min_side else "below") + " the threshold.",
                       **details)
-    if not (sign * p[2] > 3.0 * se[2]):
-        kind = "increase" if sign > 0 else "decrease"
-        return failed(f"{quantity}: no significant slope {kind} at the breakpoint (change "
-                      f"{p[2]:.3g} ± {se[2]:.3g}); no threshold in this fluence range.", **details)
     return Estimate(value=fth, stderr=float(se[3]), method=method, unit="mJ/cm2",
                     reduced_chi2=chi2, residuals=r / w, params=params, details=details)
 

@@ -851,7 +851,8 @@ def biexciton_lifetime(time_ns, fluence_mJ_cm2, counts, *, window_ns=None, n_low
     Poisson variance propagated to R). For an N ≤ 2 cascade the residual is exactly one
     exponential with τ_XX. The stderr adds in quadrature the fit's stderr and the effect of
     the Poisson error of the normalisation sums Sₖ (refits with Sₖ ± σ). τ_X: one
-    exponential plus constant fitted to the summed raw low-fluence traces after the peak.
+    exponential plus constant fitted (Poisson weights) to the summed raw low-fluence traces
+    from the window start to the end of the trace, where only single excitons remain.
 
     Automatic window: end = last time the (smoothed) lowest-fluence signal is ≥ 1 % of its
     peak; start = peak + 7 τ_XX, with τ_XX a provisional log-linear estimate from a window at
@@ -861,8 +862,8 @@ def biexciton_lifetime(time_ns, fluence_mJ_cm2, counts, *, window_ns=None, n_low
     the slope (in σ) of a weighted line through N_high − N_low over the chosen window: the
     traces agree within noise when it is below ~2.
 
-    Global fit: all traces after the peak (time from the half-rise of the highest trace)
-    with Aₖ·PL(t; ⟨N⟩ₖ, τ_X, τ_XX), Poisson weights, PL from
+    Global fit: all raw traces after the peak (time from the half-rise of the highest
+    trace) with Aₖ·PL(t; ⟨N⟩ₖ, τ_X, τ_XX) + bₖ, Poisson weights, PL from
     :func:`multiphoton.models.cascade.cascade_pl` (radiative rate ∝ N, Auger ∝ N²(N−1)/4,
     Poisson start, one ⟨N⟩ per trace: no beam-profile average). The IRF is ignored
     (fit starts one rise width after the peak).
@@ -1038,11 +1039,11 @@ def biexciton_lifetime(time_ns, fluence_mJ_cm2, counts, *, window_ns=None, n_low
                      "low_fluence_mJ_cm2": [float(f[i]) for i in low_set],
                      "high_fluence_mJ_cm2": float(f[hi]), "background_subtracted": bool(np.any(bmask))})
     # --- τ_X from the summed low-fluence raw traces
-    tail = t >= t_pk + rise
+    # single excitons only: from the normalisation window start to the end of the trace
     y_low = c[low_set].sum(axis=0)
-    tx_mask = tail & (t <= hi_w)
+    tx_mask = t >= lo_w
     if np.count_nonzero(tx_mask) < MIN_POINTS:
-        tx_mask = tail
+        tx_mask = t >= t_pk + rise
     try:
         tt, yy = t[tx_mask], y_low[tx_mask]
         w = 1.0 / np.sqrt(np.maximum(yy, 1.0))
@@ -1062,7 +1063,7 @@ def biexciton_lifetime(time_ns, fluence_mJ_cm2, counts, *, window_ns=None, n_low
         tau_x = _failed("low-fluence-tail", f"tail fit failed: {exc}")
     # --- global cascade fit
     if global_fit and tau_xx.success and tau_x.success:
-        gx, gxx, mean_n = _global_fit(t, sig, var, t_half, t_pk + rise, tau_x.value,
+        gx, gxx, mean_n = _global_fit(t, c, t_half, t_pk + rise, tau_x.value,
                                       tau_xx.value, f, n_max)
     else:
         why = "global fit not requested" if not global_fit else "needs the Klimov estimates first"
@@ -1083,7 +1084,7 @@ def biexciton_lifetime(time_ns, fluence_mJ_cm2, counts, *, window_ns=None, n_low
         normalized=nrm, residual_time_ns=tr, residual=rr, residual_fit=residual_fit, note=note)
 
 
-def _global_fit(t, sig, var, t_zero, t_from, tau_x0, tau_xx0, f, n_max):
+def _global_fit(t, counts, t_zero, t_from, tau_x0, tau_xx0, f, n_max):
     """Shared τ_X, τ_XX and per-trace ⟨N⟩, amplitude on all traces after the peak.
 
     Parametrised as θ = (log τ_X, log(τ_X / (s(2) τ_XX)), ⟨N⟩ₖ) with the second ≥ 0, so that
@@ -1091,12 +1092,12 @@ def _global_fit(t, sig, var, t_zero, t_from, tau_x0, tau_xx0, f, n_max):
     """
     mask = t >= t_from
     tt = t[mask] - t_zero
-    y = sig[:, mask]
-    w = 1.0 / np.sqrt(var[:, mask])
+    y = counts[:, mask]
+    w = 1.0 / np.sqrt(np.maximum(counts[:, mask], 1.0))
     nf = f.size
     tau_xx0 = min(tau_xx0, 0.45 * tau_x0)
     # ⟨N⟩ guesses: shared-τ two-exponential linear solve, β/α ≈ p2/p1 ≈ ⟨N⟩/2
-    basis = np.column_stack([np.exp(-tt / tau_x0), np.exp(-tt / tau_xx0)])
+    basis = np.column_stack([np.exp(-tt / tau_x0), np.exp(-tt / tau_xx0), np.ones_like(tt)])
     n0 = np.empty(nf)
     for k in range(nf):
         ab = np.linalg.lstsq(basis * w[k, :, None], y[k] * w[k], rcond=None)[0]
@@ -1107,27 +1108,39 @@ def _global_fit(t, sig, var, t_zero, t_from, tau_x0, tau_xx0, f, n_max):
         txx = 0.5 * tx * math.exp(-theta[1])
         return cascade_pl(tt, theta[2:], tau_x_ns=tx, tau_xx_ns=txx, n_max=n_max)
 
+    w2 = w**2
+    s_1, s_y = w2.sum(axis=1), np.sum(w2 * y, axis=1)
+
+    def linear(shapes):
+        # per-trace amplitude and background: weighted linear least squares (variable projection)
+        s_s, s_ss, s_sy = (np.sum(w2 * shapes, axis=1), np.sum(w2 * shapes**2, axis=1),
+                           np.sum(w2 * shapes * y, axis=1))
+        det = s_ss * s_1 - s_s**2
+        a = (s_sy * s_1 - s_s * s_y) / det
+        b = (s_ss * s_y - s_s * s_sy) / det
+        return a, b
+
     def residuals(theta, full=False):
         shapes = shapes_of(theta)
-        # per-trace amplitude: weighted linear least squares (variable projection)
-        a = np.sum(w**2 * shapes * y, axis=1) / np.sum(w**2 * shapes**2, axis=1)
-        r = (w * (y - a[:, None] * shapes)).ravel()
-        return (r, a) if full else r
+        a, b = linear(shapes)
+        r = (w * (y - a[:, None] * shapes - b[:, None])).ravel()
+        return (r, a, b) if full else r
 
     theta0 = np.r_[math.log(tau_x0), math.log(0.5 * tau_x0 / tau_xx0), n0]
     lb = np.r_[-np.inf, 0.0, np.zeros(nf)]
     ub = np.r_[np.inf, np.inf, np.full(nf, 50.0)]
     sol = optimize.least_squares(residuals, theta0, bounds=(lb, ub), method="trf",
                                  x_scale="jac", max_nfev=100 * theta0.size)
-    r, a = residuals(sol.x, full=True)
-    dof = max(r.size - 2 * nf - 2, 1)
+    r, a, bgk = residuals(sol.x, full=True)
+    dof = max(r.size - 3 * nf - 2, 1)
     chi2 = float(np.sum(r**2) / dof)
 
     # covariance from the full Jacobian (nonlinear + amplitudes), by finite differences
     def full_model(p):
-        return (w * p[2 + nf:, None] * shapes_of(p[:2 + nf])).ravel()
+        amp, off = p[2 + nf:2 + 2 * nf, None], p[2 + 2 * nf:, None]
+        return (w * (amp * shapes_of(p[:2 + nf]) + off)).ravel()
 
-    p = np.r_[sol.x, a]
+    p = np.r_[sol.x, a, bgk]
     jac = np.empty((r.size, p.size))
     f0 = full_model(p)
     for j in range(p.size):

@@ -193,7 +193,8 @@ def _times(time_ns):
 
 
 def _eigen_parts(gamma, p0):
-    """Eigenvectors V and expansion coefficients c = V⁻¹ p(0), or None when ill-conditioned."""
+    """Eigenvectors V, coefficients c = V⁻¹ p(0) (K, F), and a mask of the fluences
+    whose expansion is well conditioned; None when V itself cannot be built."""
     n = gamma.size
     # Upper-triangular eigenvector matrix: column k belongs to eigenvalue −γ_k;
     # V[k, k] = 1 and V[j, k] = γ_{j+1} V[j+1, k] / (γ_j − γ_k) for j < k.
@@ -205,26 +206,36 @@ def _eigen_parts(gamma, p0):
         if not np.all(np.isfinite(v)):
             return None
         coef = linalg.solve_triangular(v, p0.T, lower=False, check_finite=False)  # (K, F)
-        if not np.all(np.isfinite(coef)):
-            return None
-        gain = np.max(np.abs(v) @ np.abs(coef))
-    if not np.isfinite(gain) or gain > _MAX_EXPANSION_GAIN:
-        return None
-    return v, coef
+        gain = np.max(np.abs(v) @ np.abs(coef), axis=0)  # worst rounding amplification per fluence
+    good = np.isfinite(gain) & (gain <= _MAX_EXPANSION_GAIN) & np.all(np.isfinite(coef), axis=0)
+    return v, np.where(good[None, :], coef, 0.0), good
 
 
-def _eigen_solution(gamma, p0, t):
-    """p(t) of shape (F, T, N) from the analytic eigenvectors, or None."""
-    parts = _eigen_parts(gamma, p0)
-    if parts is None:
-        return None
-    v, coef = parts
+def _solve(gamma, p0, t, weights=None):
+    """p(t) (F, T, N), or Σ_N weights_N p_N(t) (F, T) when ``weights`` is given.
+
+    Fluences whose eigen-expansion is ill-conditioned (large ⟨N⟩ with many fast
+    states) go through the matrix exponential; the others use the eigenvectors.
+    """
     n = gamma.size
-    decay = np.exp(-np.outer(t, gamma))  # (T, K)
-    weighted = decay[None, :, :] * coef.T[:, None, :]  # (F, T, K)
-    # One 2-D BLAS product; np.matmul on the 3-D stack is several times slower.
-    out = weighted.reshape(-1, n) @ v.T
-    return out.reshape(p0.shape[0], t.size, n)
+    parts = _eigen_parts(gamma, p0)
+    good = np.zeros(p0.shape[0], bool) if parts is None else parts[2]
+    shape = (p0.shape[0], t.size) if weights is not None else (p0.shape[0], t.size, n)
+    out = np.empty(shape)
+    if np.any(good):
+        v, coef, _ = parts
+        decay = np.exp(-np.outer(t, gamma))  # (T, K)
+        if weights is not None:
+            # Contract the weights first: Σ_k (w·V)_k c_k e^{−γ_k t}.
+            out[good] = (decay @ (coef[:, good] * (weights @ v)[:, None])).T
+        else:
+            weighted = decay[None, :, :] * coef[:, good].T[:, None, :]  # (F', T, K)
+            # One 2-D BLAS product; np.matmul on the 3-D stack is several times slower.
+            out[good] = (weighted.reshape(-1, n) @ v.T).reshape(int(good.sum()), t.size, n)
+    if not np.all(good):
+        pops = _expm_solution(gamma, p0[~good], t)
+        out[~good] = pops if weights is None else pops @ weights
+    return out
 
 
 def _expm_solution(gamma, p0, t):
@@ -244,8 +255,13 @@ def _expm_solution(gamma, p0, t):
                 state = state @ step
             out[:, order[i], :] = state
     else:
+        # Step between sorted times: each expm spans one interval only.
+        prev = ts[0]
         for i, ti in enumerate(ts):
-            out[:, order[i], :] = p0 @ linalg.expm(m * ti).T
+            if i and ti > prev:
+                state = state @ linalg.expm(m * (ti - prev)).T
+                prev = ti
+            out[:, order[i], :] = state
     return out
 
 
@@ -287,8 +303,9 @@ def cascade_populations(
     dp/dt = M p with M bidiagonal (M_NN = −γ_N, M_{N,N+1} = γ_{N+1}); p(t) =
     V diag(e^{−γ t}) V⁻¹ p(0) with V upper triangular, V_kk = 1,
     V_jk = γ_{j+1} V_{j+1,k} / (γ_j − γ_k). When the expansion amplifies rounding
-    error by more than 1e6 (near-degenerate rates), p(t) = expm(M t) p(0) instead
-    (one expm and repeated products on a uniform grid).
+    error by more than 1e6 for a given ⟨N⟩ (near-degenerate rates, or many fast
+    high states populated), that ⟨N⟩ uses p(t) = expm(M t) p(0) instead, stepped
+    between the sorted times (one expm on a uniform grid).
 
     Examples
     --------
@@ -299,10 +316,7 @@ def cascade_populations(
     t = _times(time_ns)
     gamma, _ = _resolve_rates(tau_x_ns, tau_xx_ns, n_max, radiative_scaling, auger_scaling, rates_per_ns)
     p0 = _initial(mean_n, int(n_max))
-    out = _eigen_solution(gamma, p0, t)
-    if out is None:
-        out = _expm_solution(gamma, p0, t)
-    return out
+    return _solve(gamma, p0, t)
 
 
 def cascade_pl(
@@ -343,13 +357,7 @@ def cascade_pl(
     t = _times(time_ns)
     gamma, k_rad = _resolve_rates(tau_x_ns, tau_xx_ns, n_max, radiative_scaling, auger_scaling, rates_per_ns)
     p0 = _initial(mean_n, int(n_max))
-    parts = _eigen_parts(gamma, p0)
-    if parts is None:
-        return _expm_solution(gamma, p0, t) @ k_rad
-    v, coef = parts
-    # Contract the emission weights first: I(t) = Σ_k (k_rad·V)_k c_k e^{−γ_k t}.
-    amplitude = coef * (k_rad @ v)[:, None]  # (K, F)
-    return (np.exp(-np.outer(t, gamma)) @ amplitude).T
+    return _solve(gamma, p0, t, weights=k_rad)
 
 
 def cascade_integrated_populations(

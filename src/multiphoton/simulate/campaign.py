@@ -16,7 +16,6 @@ import numpy as np
 
 from ..constants import HC_EV_NM
 from ..errors import InputError
-from ..models.cascade import cascade_integrated_populations
 from ..models.excitation import mean_excitons_one_photon, mean_excitons_two_photon
 from ..units import epsilon_to_sigma_cm2, gm_to_cm4_s
 from .ase import ase_spectra, ase_threshold_fluence, net_modal_gain_per_cm

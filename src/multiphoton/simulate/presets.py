@@ -25,7 +25,7 @@ _PAPER_2023 = {
     "pump_1p_eV": 3.1,
     "pulse_fwhm_fs": 60.0,
     "pulse_shape": "gaussian",
-    "n_max": 100,
+    "n_max": 60,
     "ladder": _LADDER,
     # Rhodamine 6G in methanol: σ₂ at 800 nm from Makarov, Drobizhev & Rebane,
     # Opt. Express 16, 4029 (2008); σ₁ at 400 nm from ε ≈ 8.0e3 M⁻¹cm⁻¹ (the weak

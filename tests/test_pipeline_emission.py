@@ -1,0 +1,147 @@
+"""Glue for TRPL and ASE series: quantities, warnings and plot data through a Context."""
+import json
+
+import numpy as np
+import pytest
+
+from multiphoton.data import Decay, DecaySeries, SpectrumSeries
+from multiphoton.errors import InputError
+from multiphoton.io.manifest import Measurement
+from multiphoton.models.cascade import cascade_pl
+from multiphoton.pipeline.core import Context
+from multiphoton.pipeline.emission import run_ase_series, run_trpl_series
+from multiphoton.results import Estimate, Results, _jsonable
+
+
+class FakeContext(Context):
+    """The real Context with loading replaced by in-memory containers."""
+
+    def __init__(self, data):
+        super().__init__(manifest=None, results=Results(name="test"))
+        self._data = data
+
+    def load(self, m, key="file", kind=None):
+        return self._data.get(key)
+
+
+def _m(kind, **options):
+    return Measurement(sample="QS", kind=kind, index=3, files={"file": None}, options=options)
+
+
+# ------------------------------------------------------------------------------ TRPL
+TB = np.arange(-10.0, 200.0, 0.2)
+FL = np.array([0.24, 0.36, 0.61, 1.0, 1.58])
+
+
+def _trpl(seed):
+    n = 0.3 * (FL / 1.58) ** 2
+    pl = cascade_pl(np.clip(TB, 0, None), n, tau_x_ns=25.0, tau_xx_ns=6.7, n_max=2) * (TB >= 0)
+    mu = 2e4 * pl / pl.max(axis=1, keepdims=True) + 2.0
+    return DecaySeries(FL, TB, np.random.default_rng(seed).poisson(mu))
+
+
+def test_trpl_series_sets_lifetimes_and_plot():
+    ctx = FakeContext({"file": _trpl(0)})
+    run_trpl_series(_m("trpl_series", excitation_eV=1.55), ctx)
+    q = ctx.results.samples["QS"]
+    xx, x = q["tau_xx_ns"], q["tau_x_ns"]
+    assert xx.method == "klimov-difference" and abs(xx.value - 6.7) < 3 * xx.stderr
+    assert x.method == "low-fluence-tail" and abs(x.value - 25.0) < 3 * x.stderr
+    assert q["tau_xx_global_ns"].method == "global-cascade"
+    (plot,) = ctx.results.plots
+    assert plot["family"] == "trpl" and plot["measurement"] == 3 and plot["sample"] == "QS"
+    assert np.shape(plot["normalized"]) == (FL.size, TB.size)
+    assert len(plot["window_ns"]) == 2 and plot["tau_xx_ns"] == xx.value
+    json.dumps(_jsonable(plot))  # JSON-serialisable after the pipeline's conversion
+
+
+def test_trpl_series_with_irf_and_bad_irf():
+    irf = Decay(TB, np.exp(-0.5 * (TB / 0.1) ** 2) * 1e4 + 1e-3)
+    ctx = FakeContext({"file": _trpl(1), "irf": irf})
+    run_trpl_series(_m("trpl_series", excitation_eV=1.55), ctx)
+    x = ctx.results.samples["QS"]["tau_x_ns"]
+    # single exciton plus a ~2 % biexciton admixture at the low fluences: within 2 %
+    assert x.method == "irf-reconvolution" and abs(x.value / 25.0 - 1) < 0.02
+    bad = FakeContext({"file": _trpl(1), "irf": Decay(TB[::2], irf.counts[::2])})
+    with pytest.raises(InputError, match=r"measurement #4 .*irf.*another time grid"):
+        run_trpl_series(_m("trpl_series", excitation_eV=1.55), bad)
+
+
+def test_trpl_series_options_are_checked():
+    ctx = FakeContext({"file": _trpl(2)})
+    with pytest.raises(InputError, match="window_ns"):
+        run_trpl_series(_m("trpl_series", window_ns="late"), ctx)
+    run_trpl_series(_m("trpl_series", window_ns=[60, 150], n_low=2), ctx)
+    assert ctx.results.samples["QS"]["tau_xx_ns"].details["window_ns"] == [60.0, 150.0]
+
+
+# ------------------------------------------------------------------------------- ASE
+E = np.linspace(1.75, 2.15, 401)
+F_ASE = np.linspace(0.3, 3.0, 14)
+E_X, E_XX, F_TH = 1.925, 1.974, 1.5  # binding = E_X − E_XX = −49 meV (paper, 4.5 nm)
+
+
+def _ase(seed, f=F_ASE):
+    rng = np.random.default_rng(seed)
+    spont = np.exp(-0.5 * ((E - E_X) / 0.035) ** 2)
+    spont /= np.trapezoid(spont, E)
+    line = np.exp(-0.5 * ((E - E_XX) / 0.006) ** 2)
+    line /= np.trapezoid(line, E)
+    counts = (100 * f[:, None] * spont + 1500 * np.clip(f - F_TH, 0, None)[:, None] * line)
+    counts = counts * (1 + 0.02 * rng.standard_normal((f.size, 1)))  # pump fluctuations
+    counts += 0.5 * rng.standard_normal(counts.shape)
+    return SpectrumSeries(f, E, counts)
+
+
+def _ase_ctx(series, *, sigma2=True, pl=True):
+    ctx = FakeContext({"file": series})
+    if pl:
+        ctx.set("QS", "pl_peak_eV", Estimate(value=E_X, stderr=0.001, method="second-derivative",
+                                             unit="eV"))
+    if sigma2:
+        ctx.set("QS", "sigma2_GM", Estimate(value=1.7e6, stderr=0.5e6, method="tpef-relative",
+                                            unit="GM"))
+    return ctx
+
+
+def test_ase_series_threshold_binding_excitons():
+    ctx = _ase_ctx(_ase(0))
+    run_ase_series(_m("ase_series", excitation_eV=1.55, pulse_fwhm_fs=80, pulse_shape="rect"), ctx)
+    q = ctx.results.samples["QS"]
+    th = q["ase_threshold_mJ_cm2"]
+    assert abs(th.value - F_TH) < 3 * th.stderr and abs(th.value / F_TH - 1) < 0.08
+    b = q["biexciton_binding_meV"]
+    # ASE line isolated by subtracting the scaled sub-threshold spectrum: within ~3 meV
+    assert abs(b.value - (E_X - E_XX) * 1e3) < max(3 * b.stderr, 3.0)
+    n = q["excitons_at_threshold"]
+    expected = 1.7e6 * 1e-50 * (th.value * 1e-3 / (1.55 * 1.602176634e-19)) ** 2 / 80e-15
+    assert n.value == pytest.approx(expected, rel=1e-9)
+    assert n.stderr > 0.25 * n.value  # σ₂'s 30 % dominates
+    assert "ase_threshold_linewidth_mJ_cm2" in q
+    (plot,) = ctx.results.plots
+    assert plot["family"] == "ase_series" and plot["threshold_mJ_cm2"] == th.value
+    assert len(plot["below_fit"]) == 2 and len(plot["above_fit"]) == 2
+    assert plot["ase_peak_eV"] == pytest.approx(E_XX, abs=0.003)
+    json.dumps(_jsonable(plot))
+
+
+def test_ase_series_missing_inputs_are_warnings():
+    ctx = _ase_ctx(_ase(1), sigma2=False, pl=False)
+    run_ase_series(_m("ase_series", excitation_eV=1.55), ctx)
+    reasons = {w.quantity: w.reason for w in ctx.results.warnings}
+    assert "no pl_peak_eV" in reasons["biexciton_binding_meV"]
+    assert "no sigma2_GM" in reasons["excitons_at_threshold"]
+    ctx = _ase_ctx(_ase(1))
+    run_ase_series(_m("ase_series", excitation_eV=1.55), ctx)  # no pulse_fwhm_fs
+    assert any("pulse_fwhm_fs" in w.reason for w in ctx.results.warnings)
+
+
+def test_ase_series_too_few_points_above_threshold_is_a_warning():
+    f = np.r_[np.linspace(0.3, 1.4, 9), 1.8, 2.4]
+    ctx = _ase_ctx(_ase(2, f=f))
+    run_ase_series(_m("ase_series", excitation_eV=1.55, pulse_fwhm_fs=80), ctx)
+    reasons = {w.quantity: w.reason for w in ctx.results.warnings}
+    assert "ase_threshold_mJ_cm2" not in ctx.results.samples.get("QS", {})
+    assert "measurement #4" in reasons["ase_threshold_mJ_cm2"]
+    assert "at least 5" in reasons["ase_threshold_mJ_cm2"]
+    assert "no ASE threshold" in reasons["excitons_at_threshold"]
