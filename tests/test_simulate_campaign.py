@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from multiphoton.errors import InputError
-from multiphoton.simulate.campaign import cd_atoms_per_particle, cd_number_density_per_nm3, write_campaign
+from multiphoton.simulate.campaign import write_campaign
+from multiphoton.structures import cd_atoms_per_particle
 from multiphoton.units import spectrum_per_nm_to_per_eV
 
 QUANTITIES = {
@@ -84,9 +85,6 @@ def test_wavelength_file_converts_back(campaigns):
     assert e[np.argmax(smooth)] == pytest.approx(truth, abs=0.01)  # 1 nm bins ≈ 3 meV, noise
 
 
-def test_cd_density_and_bad_preset(tmp_path):
-    assert cd_number_density_per_nm3("CdSe") == pytest.approx(2 / (np.sqrt(3) / 2 * 0.4299**2 * 0.701))
+def test_bad_preset(tmp_path):
     with pytest.raises(InputError, match="paper-2023"):
         write_campaign("paper-2024", tmp_path)
-    with pytest.raises(InputError, match="material"):
-        cd_number_density_per_nm3("ZnS")

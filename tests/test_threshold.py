@@ -112,3 +112,11 @@ def test_paper_excitons_at_threshold_6nm_not_self_consistent():
     assert abs(n.nominal_value / quoted - 1) > 0.20
     # … though within the 25 % uncertainty of σ₂ (0.4 ± 0.1 × 10⁶ GM) itself
     assert abs(n.nominal_value - quoted) < 2 * n.std_dev
+
+
+def test_linewidth_abrupt_narrowing_is_bracketed():
+    w = np.where(F > F_TH, 15.0, 80.0) + 0.3 * np.random.default_rng(6).standard_normal(F.size)
+    est = linewidth_threshold(F, w)
+    assert est.success and est.method == "linewidth-narrowing-bracket"
+    lo, hi = est.details["bracket_mJ_cm2"]
+    assert lo < F_TH < hi and abs(est.value - F_TH) < 3 * est.stderr

@@ -217,6 +217,12 @@ def linewidth_threshold(fluence_mJ_cm2, fwhm_meV, *, fwhm_stderr_meV=None,
     Only the points up to the narrowest line are used (beyond it the width saturates at
     the ASE linewidth and is no longer linear in fluence); on those the same continuous
     hinge as :func:`ase_threshold` is fitted, requiring a significant slope *decrease*.
+    When the narrowing is a step (a narrow ASE line overtaking the broad PL between two
+    fluences) the hinge cannot describe it; the onset is then bracketed (method
+    ``"linewidth-narrowing-bracket"``): the first fluence, after at least
+    ``min_points_per_side`` reference points, whose FWHM is below the median of those by
+    more than max(3σ, 5 %) — with at least ``min_points_per_side`` such points — and the
+    fluence before it; value their midpoint, stderr gap/√12.
 
     Examples
     --------
@@ -236,8 +242,41 @@ def linewidth_threshold(fluence_mJ_cm2, fwhm_meV, *, fwhm_stderr_meV=None,
     else:
         s = np.ones_like(w)
     last = int(np.argmin(w)) + 1
-    return _hinge_fit(f[:last], w[:last], s[:last], min_side=int(min_points_per_side), sign=-1,
-                      quantity="linewidth narrowing onset", method="linewidth-narrowing-onset")
+    est = _hinge_fit(f[:last], w[:last], s[:last], min_side=int(min_points_per_side), sign=-1,
+                     quantity="linewidth narrowing onset", method="linewidth-narrowing-onset")
+    if est.success:
+        return est
+    return _bracket_onset(f, w, s if fwhm_stderr_meV is not None else None,
+                          min_side=int(min_points_per_side), hinge_message=est.message)
+
+
+def _bracket_onset(f, w, s, *, min_side, hinge_message):
+    """Onset of an abrupt narrowing: between the last sub-threshold width and the next."""
+    ref = w[:min_side]
+    w_ref = float(np.median(ref))
+    if s is not None:
+        noise = float(np.median(s[:min_side]))
+    else:
+        noise = float(np.median(np.abs(ref - w_ref)) / 0.6745)
+    drop = max(3.0 * noise, 0.05 * w_ref)
+    narrow = np.nonzero(w < w_ref - drop)[0]
+    narrow = narrow[narrow >= min_side]
+    method = "linewidth-narrowing-bracket"
+    if narrow.size == 0 or f.size - narrow[0] < min_side:
+        n_above = 0 if narrow.size == 0 else int(f.size - narrow[0])
+        return Estimate(value=float("nan"), stderr=float("nan"), method=method, unit="mJ/cm2",
+                        success=False,
+                        message=(f"linewidth narrowing onset: {n_above} narrowed spectra (need at "
+                                 f"least {min_side} above and {min_side} below); hinge fit: "
+                                 f"{hinge_message}"))
+    j = int(narrow[0])
+    lo, hi = f[j - 1], f[j]
+    return Estimate(value=float(0.5 * (lo + hi)), stderr=float((hi - lo) / math.sqrt(12.0)),
+                    method=method, unit="mJ/cm2",
+                    message="abrupt narrowing: onset bracketed by two fluences (uniform "
+                            "uncertainty over the gap)",
+                    details={"bracket_mJ_cm2": [float(lo), float(hi)], "reference_fwhm_meV": w_ref,
+                             "drop_meV": drop})
 
 
 def excitons_two_photon(fluence_mJ_cm2, *, sigma2_GM, excitation_eV, pulse_fwhm_fs,

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..constants import HC_EV_NM
 from ..errors import InputError
+from ..structures import cd_atoms_per_particle, layer_volumes_nm3
 from ..models.excitation import mean_excitons_one_photon, mean_excitons_two_photon
 from ..units import epsilon_to_sigma_cm2, gm_to_cm4_s
 from .ase import ase_spectra, ase_threshold_fluence, net_modal_gain_per_cm
@@ -25,53 +26,7 @@ from .spectra import BandEdge, gaussian_line, pl_spectra
 from .ta import film_absorbance, gain_bandwidth_eV, gain_lifetime_ns, ta_map
 from .trpl import irf_trace, poisson_counts, trpl_traces
 
-__all__ = [
-    "write_campaign",
-    "cd_number_density_per_nm3",
-    "shell_geometry",
-    "cd_atoms_per_particle",
-    "WURTZITE_LATTICE_A",
-]
-
-WURTZITE_LATTICE_A = {"CdS": (4.136, 6.714), "CdSe": (4.299, 7.01)}
-"""Wurtzite lattice constants (a, c) in Å; 2 formula units per hexagonal cell."""
-
-
-def cd_number_density_per_nm3(material: str) -> float:
-    """Cd atoms per nm³ of wurtzite ``material``: 2 / ((√3/2) a² c).
-
-    Examples
-    --------
-    >>> round(cd_number_density_per_nm3("CdS"), 2)
-    20.11
-    """
-    try:
-        a, c = WURTZITE_LATTICE_A[material]
-    except KeyError:
-        raise InputError(f"material {material!r} has no lattice constants; use one of "
-                         f"{', '.join(WURTZITE_LATTICE_A)}.") from None
-    return 2.0 / (math.sqrt(3.0) / 2.0 * (a * 0.1) ** 2 * (c * 0.1))
-
-
-def shell_geometry(core_diameter_nm: float, thicknesses_nm) -> list[float]:
-    """Volumes (nm³) of the core and each shell of a layered sphere."""
-    d = [core_diameter_nm]
-    for t in thicknesses_nm:
-        d.append(d[-1] + 2.0 * t)
-    spheres = [math.pi * x**3 / 6.0 for x in d]
-    return [spheres[0]] + [spheres[i] - spheres[i - 1] for i in range(1, len(spheres))]
-
-
-def cd_atoms_per_particle(layers, core_diameter_nm: float, thicknesses_nm) -> float:
-    """Σ_layers V_layer · n_Cd(material) for a layered sphere (mean dimensions).
-
-    Examples
-    --------
-    >>> round(cd_atoms_per_particle(["CdS"], 2.0, []), 1)
-    84.2
-    """
-    vols = shell_geometry(core_diameter_nm, thicknesses_nm)
-    return float(sum(v * cd_number_density_per_nm3(m) for v, m in zip(vols, layers)))
+__all__ = ["write_campaign"]
 
 
 # ---------------------------------------------------------------- formatting
@@ -233,7 +188,7 @@ def _geometry(s):
     d_out = (6.0 * s["total_volume_nm3"] / math.pi) ** (1.0 / 3.0)
     t_out = round((d_out - d_core - 2.0 * t_se) / 2.0, 2)
     thick = [t_se, t_out]
-    volume = sum(shell_geometry(d_core, thick))
+    volume = sum(layer_volumes_nm3(d_core, thick))
     n_cd = cd_atoms_per_particle(["CdS", "CdSe", "CdS"], d_core, thick)
     return thick, volume, n_cd
 
