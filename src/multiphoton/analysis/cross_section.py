@@ -18,6 +18,11 @@ from ..errors import InputError
 __all__ = ["quadratic_coefficient", "integrated_with_noise", "sigma2_relative_GM"]
 
 
+def _u(value: float, std: float):
+    """A UFloat, or a plain float when there is no uncertainty (uncertainties warns on 0)."""
+    return ufloat(value, std) if std > 0 else float(value)
+
+
 def quadratic_coefficient(fluence_mJ_cm2, integrated, *, mask=None):
     """Coefficient a of integrated = a · F² (through the origin), with its standard error.
 
@@ -59,7 +64,7 @@ def quadratic_coefficient(fluence_mJ_cm2, integrated, *, mask=None):
         raise InputError("two-photon PL and fluences must be > 0 for the quadratic fit.")
     a0 = float(np.median(y / f**2))
     popt, pcov = curve_fit(lambda x, a: a * x**2, f, y, p0=[a0], sigma=y, absolute_sigma=False)
-    return ufloat(float(popt[0]), float(np.sqrt(pcov[0, 0])))
+    return _u(float(popt[0]), float(np.sqrt(pcov[0, 0])))
 
 
 def integrated_with_noise(energy_eV, counts):
@@ -71,21 +76,21 @@ def integrated_with_noise(energy_eV, counts):
 
     Returns
     -------
-    UFloat
-        Area in counts·eV (for counts per eV).
+    UFloat or float
+        Area in counts·eV (for counts per eV); a plain float when no noise is seen.
     """
     e = np.asarray(energy_eV, dtype=float)
     c = np.asarray(counts, dtype=float)
     area = float(np.trapezoid(c, e))
     if c.size < 5:
-        return ufloat(area, 0.0)
+        return area
     d2 = c[2:] - 2 * c[1:-1] + c[:-2]
     sigma_point = 1.4826 * np.median(np.abs(d2 - np.median(d2))) / np.sqrt(6.0)
     w = np.zeros_like(e)
     de = np.diff(e)
     w[:-1] += de / 2
     w[1:] += de / 2
-    return ufloat(area, float(sigma_point * np.sqrt(np.sum(w**2))))
+    return _u(area, float(sigma_point * np.sqrt(np.sum(w**2))))
 
 
 def sigma2_relative_GM(*, reference_sigma2_GM, sample_sigma1_cm2, reference_sigma1_cm2,

@@ -146,7 +146,7 @@ def pixel_spectrum_to_per_eV(wavelength_nm, counts_per_pixel, *, dispersion_nm_p
     Examples
     --------
     >>> e, s = pixel_spectrum_to_per_eV([600.0, 601.0, 602.0], [10.0, 10.0, 10.0])
-    >>> bool(e[0] < e[-1]), round(float(s[0] * abs(e[1] - e[0])), 2)
+    >>> bool(e[0] < e[-1]), round(float(s[0] * abs(e[1] - e[0])), 1)  # ≈ counts per pixel
     (True, 10.0)
     """
     wl = np.asarray(wavelength_nm, dtype=float)

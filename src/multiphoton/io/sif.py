@@ -9,6 +9,7 @@ counts per pixel are available from :func:`read_sif_raw`. A reader never fits.
 """
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,21 @@ from ..units import energy_eV_to_wavelength_nm
 from ._files import existing_file, library_errors, pick_frame, pixel_spectrum_to_per_eV
 
 __all__ = ["read_sif_raw", "read_sif_spectra", "read_sif_spectrum"]
+
+
+class _EOFGuardedFile(io.BufferedReader):
+    """A read-only file whose ``read`` raises EOFError at the end of the file.
+
+    sif_parser 0.3.6 reads header words one byte at a time until a space and loops
+    forever on a file truncated inside its header (``read`` returns b"" at EOF);
+    this guard turns that into an error we can report.
+    """
+
+    def read(self, size=-1, /):
+        data = super().read(size)
+        if size is not None and size > 0 and not data:
+            raise EOFError("unexpected end of file inside the SIF header or data")
+        return data
 
 
 def _s(value) -> Any:
@@ -74,7 +90,7 @@ def read_sif_raw(path):
 
     path = existing_file(path)
     with library_errors(path, "Andor SIF"):
-        with open(path, "rb") as fh:  # our handle: closed even when the parser fails
+        with _EOFGuardedFile(io.FileIO(path, "r")) as fh:  # read-only; closed even on failure
             data, info = sif_parser.np_open(fh)
         data = np.asarray(data, dtype=float)
         if data.ndim != 3 or data.shape[0] < 1:

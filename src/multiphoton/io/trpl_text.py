@@ -98,7 +98,8 @@ def read_fluotime_dat(path, *, gate_ns=None) -> Decay:
     Returns
     -------
     Decay
-        ``time_ns`` (T,) as written in the file, ``counts`` (T,); ``meta`` holds every
+        ``time_ns`` (T,) the bin grid t0 + i × ``Meas_BinWidth`` when the file's
+        (float32-rounded) times agree with it, else as written; ``counts`` (T,); ``meta`` holds every
         header field under ``header`` and parsed values: ``sample``,
         ``excitation_wavelength_nm``, ``detection_wavelength_nm``, ``bin_width_ns``,
         ``sync_frequency_Hz``, ``measurement_time_s``, ``exc_attenuation`` (as written),
@@ -149,6 +150,17 @@ def read_fluotime_dat(path, *, gate_ns=None) -> Decay:
     if np.any(~np.isfinite(data)) or np.any(np.diff(data[:, 0]) <= 0):
         raise InputError(f"{path}: the time column must be finite and strictly increasing.")
     time_ns = data[:, 0] * _TIME_UNITS[unit]
+    bin_width, bw_unit = _value_unit(header.get("Meas_BinWidth"))
+    bin_width_ns = bin_width * _TIME_UNITS[bw_unit] if bin_width is not None and bw_unit in _TIME_UNITS else None
+    time_axis = "as written in the file"
+    if bin_width_ns:
+        # EasyTau writes the times as float32 (e.g. 1.99999994 for 2 ns): when they agree with
+        # t0 + i × Meas_BinWidth to float32 precision, the exact bin grid is used.
+        grid = time_ns[0] + bin_width_ns * np.arange(time_ns.size)
+        tol = 4 * np.finfo(np.float32).eps * max(1.0, float(np.abs(time_ns).max()))
+        if np.all(np.abs(grid - time_ns) <= tol):
+            time_ns = grid
+            time_axis = "t0 + i × Meas_BinWidth (the file's float32 times agree to within float32 precision)"
 
     transmission, od = parse_attenuation(header.get("Exc_Attenuation"))
     sample = header.get("Sample")
@@ -160,7 +172,6 @@ def read_fluotime_dat(path, *, gate_ns=None) -> Decay:
     elif transmission is not None and sample_od is not None and not math.isclose(od, sample_od, abs_tol=1e-6):
         warnings_.append(f"Exc_Attenuation (OD {od}) disagrees with the sample name (OD {sample_od}); "
                          f"Exc_Attenuation is used")
-    bin_width, bw_unit = _value_unit(header.get("Meas_BinWidth"))
     exc_wl, _ = _value_unit(header.get("Exc_Wavelength"))
     det_wl, _ = _value_unit(header.get("Det_Wavelength"))
     sync, _ = _value_unit(header.get("Sync_Frequency"))
@@ -171,8 +182,8 @@ def read_fluotime_dat(path, *, gate_ns=None) -> Decay:
         "sample": sample,
         "excitation_wavelength_nm": exc_wl,
         "detection_wavelength_nm": det_wl,
-        "bin_width_ns": (bin_width * _TIME_UNITS.get(bw_unit, float("nan"))
-                         if bin_width is not None else None),
+        "bin_width_ns": bin_width_ns,
+        "time_axis": time_axis,
         "sync_frequency_Hz": sync,
         "measurement_time_s": meas_time,
         "photon_counter": header.get("PhotonCounter"),

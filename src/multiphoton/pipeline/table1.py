@@ -179,7 +179,8 @@ def run_tpef(m: Measurement, ctx: Context) -> None:
         "family": "tpef", "sample": m.sample, "measurement": m.index,
         "sample_fluence_mJ_cm2": s2.fluence_mJ_cm2, "sample_integrated": is2,
         "reference_fluence_mJ_cm2": r2.fluence_mJ_cm2, "reference_integrated": ir2,
-        "sample_coef": f2x.nominal_value, "reference_coef": f2r.nominal_value,
+        "sample_coef": float(getattr(f2x, "nominal_value", f2x)),
+        "reference_coef": float(getattr(f2r, "nominal_value", f2r)),
     })
     if sigma1 is None:
         ctx.results.warn(m.sample, "sigma2_GM", src_s1)

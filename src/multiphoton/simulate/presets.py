@@ -47,7 +47,7 @@ _PAPER_2023 = {
     "saturation_gl": 6.0,
     "film_od_per_channel": 0.02,
     "film_continuum_od": 0.3,
-    "ta_noise_od": 3e-4,
+    "ta_noise_od": 5e-5,
     "irf_fwhm_ns": 0.3,
     "samples": (
         {

@@ -137,9 +137,15 @@ def gain_intervals(energy_eV, net_absorbance) -> list[tuple[float, float]]:
     return out
 
 
-def gain_bandwidth_eV(energy_eV, net_absorbance) -> float:
-    """Total width of the net-gain region (sum of the intervals), eV."""
-    return float(sum(hi - lo for lo, hi in gain_intervals(energy_eV, net_absorbance)))
+def gain_bandwidth_eV(energy_eV, net_absorbance, *, floor_od: float = 0.0) -> float:
+    """Total width (eV) of the region where A₀ + ΔA < −``floor_od`` (sum of the intervals).
+
+    ``floor_od`` is the smallest net gain the simulated experiment resolves; with 0 the
+    far red tail of stimulated emission, where A₀ ≈ 0 and ΔA is vanishingly negative,
+    would count as gain that no measurement can see.
+    """
+    y = np.asarray(net_absorbance, dtype=float) + floor_od
+    return float(sum(hi - lo for lo, hi in gain_intervals(energy_eV, y)))
 
 
 def gain_lifetime_ns(
@@ -153,8 +159,9 @@ def gain_lifetime_ns(
     tau_xx_ns: float,
     n_max: int = 30,
     max_ns: float = 100.0,
+    floor_od: float = 0.0,
 ) -> float:
-    """Latest delay (ns) with net gain anywhere: root of min_E [A₀ + ΔA](E, t) = 0.
+    """Latest delay (ns) with net gain anywhere: root of min_E [A₀ + ΔA](E, t) = −``floor_od``.
 
     Returns ``nan`` when there is no net gain at t = 0.
     """
@@ -164,7 +171,7 @@ def gain_lifetime_ns(
     def worst(t_ns):
         dA = ta_map([t_ns * 1e3], e, mean_n, band, od_per_channel=od_per_channel, tau_x_ns=tau_x_ns,
                     tau_xx_ns=tau_xx_ns, n_max=n_max)[0]
-        return float(np.min(a0 + dA))
+        return float(np.min(a0 + dA)) + floor_od
 
     if worst(0.0) >= 0:
         return float("nan")
