@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import UnsupportedError
 from ._files import existing_file, json_safe
 from .ptu import ptu_metadata, read_ptu_histograms
 from .sdt import read_sdt_blocks
@@ -60,9 +61,11 @@ def inspect_file(path, *, fmt=None) -> dict[str, Any]:
     fmt = fmt or detect_format(path)
     axes: dict[str, Any] = {}
     if fmt == "ptu":
-        meta = ptu_metadata(path)
-        if meta["measurement_mode"] == "T3":
+        try:
             time_ns, counts, meta = read_ptu_histograms(path)
+        except UnsupportedError:  # T2: no decay, but the header and counts are still shown
+            meta = ptu_metadata(path)
+        if meta["measurement_mode"] == "T3":
             shape = list(counts.shape)
             axes["channel"] = {"unit": "", "values": meta["channels"]}
             axes["time_ns"] = _axis(time_ns, "ns")

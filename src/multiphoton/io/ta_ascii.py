@@ -22,7 +22,6 @@ A reader never fits.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import numpy as np

@@ -332,7 +332,9 @@ def _write_sample(cfg, s, out: pathlib.Path, seed: int, ref: dict):
     loss = float(f"{max(g_target, 0.02 * gs):.6g}")
     f_th, e_ase = ase_threshold_fluence(lambda f: float(n2p(f)), band, gain_scale_per_cm=gs, loss_per_cm=loss,
                                         n_max=nmax, energy_eV=grid)
-    fl_a = _round_sig(f_th * np.array([0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.35, 1.5, 1.7, 2.0, 2.4]), 4)
+    # dense just above threshold, where emission rises linearly before the gain saturates
+    fl_a = _round_sig(f_th * np.array([0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0, 1.02, 1.04, 1.06, 1.08, 1.1, 1.13,
+                                       1.16, 1.2]), 4)
     ase_kw = dict(tau_x_ns=s["tau_x_ns"], tau_xx_ns=s["tau_xx_ns"], gain_scale_per_cm=gs, loss_per_cm=loss,
                   stripe_length_cm=length, guided_fraction=cfg["guided_fraction"],
                   saturation_gl=cfg["saturation_gl"], n_max=nmax)

@@ -1,0 +1,113 @@
+"""The whole loop: simulate the paper-2023 campaign, analyse it with the CLI, recover truth.json.
+
+Each tolerance below is the larger of what the method's stated uncertainty allows and a
+documented bias of the method against the simulator's definition of the quantity.
+"""
+import json
+import math
+
+import pytest
+
+from multiphoton.cli import main
+
+# quantity: (relative tolerance, absolute tolerance, require truth within 3 stderr)
+TOLERANCES = {
+    # Table 1: closed-form propagation of the manifest's numbers; the data noise is small
+    "epsilon_per_M_cm": (1e-6, 0, True),
+    "sigma1_cm2": (1e-6, 0, True),
+    "sigma2_GM": (0.05, 0, True),
+    "sigma2_per_volume_cm_s": (0.05, 0, True),
+    # onset of saturation below detectability biases the order by up to ≈ 0.03 (analysis.powerlaw)
+    "pl_order": (0, 0.03, False),
+    # peak of the lowest-fluence spectrum: 5 meV binning plus the biexciton shoulder
+    "pl_peak_eV": (0, 0.015, True),
+    "tau_xx_ns": (0.10, 0, True),
+    "tau_x_ns": (0.05, 0, False),
+    # the hinge intersection lies a few % above the simulator's gain = loss fluence because the
+    # emission rises curved just above threshold; the fit stderr does not cover that bias
+    "ase_threshold_mJ_cm2": (0.10, 0, False),
+    "excitons_at_threshold": (0.15, 0, True),
+    "biexciton_binding_meV": (0, 15.0, False),
+    # gain: truth uses the same 4.5σ detection floor; grid 5 meV, delays ≥ 0.5 ns apart late
+    "gain_bandwidth_meV": (0.03, 0, False),
+    "gain_lifetime_ns": (0.03, 0, False),
+    "laser_threshold_mJ_cm2": (0.03, 0, False),
+    "laser_linewidth_meV": (0.05, 0, True),
+    "mode_drift_meV_per_min": (0.01, 0, True),
+    "intensity_retention": (0.06, 0, True),
+    "shots": (1e-9, 0, False),
+}
+
+# Where the simulator and the analysis still disagree beyond the method's tolerance. Each is
+# a real open problem (see the closing notes), kept visible here rather than tolerated away.
+KNOWN_DISAGREEMENTS = {
+    ("QS-6.0", "gain_lifetime_ns"): "weak late net gain below the gap outlives the simulator's floor crossing",
+    ("QS-6.0", "biexciton_binding_meV"): "the ASE peak of the analysis is not the simulator's peak net modal gain",
+}
+
+
+@pytest.fixture(scope="module")
+def campaign(tmp_path_factory):
+    root = tmp_path_factory.mktemp("paper2023")
+    assert main(["simulate", "paper-2023", str(root / "campaign"), "--seed", "0"]) == 0
+    assert main(["analyze", str(root / "campaign" / "experiment.toml"), "--out", str(root / "results"), "--quiet"]) == 0
+    truth = json.loads((root / "campaign" / "truth.json").read_text())
+    results = json.loads((root / "results" / "results.json").read_text())
+    return root, truth, results
+
+
+def _cases():
+    from multiphoton.simulate.presets import PRESETS
+
+    for sample in PRESETS["paper-2023"]["samples"]:
+        sid = sample["id"] if isinstance(sample, dict) and "id" in sample else sample
+        yield sid
+
+
+def test_every_output_is_written(campaign):
+    root, truth, results = campaign
+    out = root / "results"
+    for name in ("results.json", "table1.csv", "table2.csv", "report.html", "plot_data.json"):
+        assert (out / name).is_file(), name
+    pngs = list((out / "figures").glob("*.png"))
+    svgs = list((out / "figures").glob("*.svg"))
+    assert len(pngs) >= 10 and len(pngs) == len(svgs)
+    table1 = (out / "table1.csv").read_text(encoding="utf-8").splitlines()
+    assert len(table1) == 1 + len(truth["samples"])
+
+
+@pytest.mark.parametrize("quantity", sorted(TOLERANCES))
+def test_truth_recovered(campaign, quantity):
+    _, truth, results = campaign
+    rel, absolute, within_3_stderr = TOLERANCES[quantity]
+    checked = 0
+    failures = []
+    for sid, tq in truth["samples"].items():
+        if quantity not in tq or tq[quantity] is None or (sid, quantity) in KNOWN_DISAGREEMENTS:
+            continue
+        t = tq[quantity]
+        est = results["samples"].get(sid, {}).get(quantity)
+        if est is None:
+            reasons = [w["reason"] for w in results["warnings"] if w["sample"] == sid and w["quantity"] == quantity]
+            failures.append(f"{sid}: missing ({'; '.join(reasons)})")
+            continue
+        checked += 1
+        v, s = est["value"], est["stderr"] or 0.0
+        tol = max(rel * abs(t), absolute)
+        if within_3_stderr:
+            tol = max(tol, 3 * s)
+        if not abs(v - t) <= tol:
+            failures.append(f"{sid}: {v:.6g} ± {s:.2g} vs truth {t:.6g} (tolerance {tol:.3g})")
+    assert not failures, f"{quantity}: " + "; ".join(failures)
+    assert checked >= 1
+
+
+@pytest.mark.parametrize("key", sorted(KNOWN_DISAGREEMENTS))
+def test_known_disagreements_still_disagree(campaign, key):
+    # strict: when the analysis or the simulator is fixed, this fails and the entry must go
+    sid, quantity = key
+    _, truth, results = campaign
+    rel, absolute, _ = TOLERANCES[quantity]
+    t = truth["samples"][sid][quantity]
+    v = results["samples"].get(sid, {}).get(quantity, {}).get("value", math.nan)
+    assert not abs(v - t) <= max(rel * abs(t), absolute), KNOWN_DISAGREEMENTS[key]
