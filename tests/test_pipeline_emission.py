@@ -59,8 +59,10 @@ def test_trpl_series_with_irf_and_bad_irf():
     irf = Decay(TB, np.exp(-0.5 * (TB / 0.1) ** 2) * 1e4 + 1e-3)
     ctx = FakeContext({"file": _trpl(1), "irf": irf})
     run_trpl_series(_m("trpl_series", excitation_eV=1.55), ctx)
-    x = ctx.results.samples["QS"]["tau_x_ns"]
-    # single exciton plus a ~2 % biexciton admixture at the low fluences: within 2 %
+    q = ctx.results.samples["QS"]
+    assert q["tau_x_ns"].method == "low-fluence-tail"
+    x = q["tau_x_irf_ns"]
+    # whole trace: single exciton plus a ~2 % biexciton admixture at the low fluences
     assert x.method == "irf-reconvolution" and abs(x.value / 25.0 - 1) < 0.02
     bad = FakeContext({"file": _trpl(1), "irf": Decay(TB[::2], irf.counts[::2])})
     with pytest.raises(InputError, match=r"measurement #4 .*irf.*another time grid"):

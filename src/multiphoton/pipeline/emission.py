@@ -56,8 +56,10 @@ def run_trpl_series(m: Measurement, ctx: Context) -> None:
 
     Manifest options: ``window_ns = [start, stop]`` (normalisation window), ``n_low``
     (number of low-fluence traces), ``high_index`` (trace fitted, in ascending fluence
-    order), ``irf`` (file): with an IRF, τ_X comes from a reconvolution fit of the summed
-    low-fluence traces (method ``irf-reconvolution``), else from their tail.
+    order), ``irf`` (file). τ_X (``tau_x_ns``) is always the low-fluence tail after the
+    normalisation window (single excitons only); with an IRF, a reconvolution fit of the
+    whole summed low-fluence trace is added as ``tau_x_irf_ns`` (a cross-check, with a
+    message when one exponential misfits it).
     """
     s = ctx.load(m)
     irf = ctx.load(m, "irf", kind="irf")
@@ -73,17 +75,23 @@ def run_trpl_series(m: Measurement, ctx: Context) -> None:
         raise InputError(f"{m.where}: {exc}") from None
     ctx.set(m.sample, "tau_xx_ns", res.tau_xx_ns, _u(res.tau_xx_ns) if res.tau_xx_ns.success else None)
     tau_x = res.tau_x_ns
+    ctx.set(m.sample, "tau_x_ns", tau_x, _u(tau_x) if tau_x.success else None)
     if irf is not None:
+        # cross-check: reconvolution of the summed low-fluence traces with the measured IRF
         low = np.asarray(res.low_fluence)
         try:
             fit = trpl.fit_decay(s.time_ns, s.counts[low].sum(axis=0),
                                  irf=(irf.time_ns, irf.counts))
         except InputError as exc:
             raise InputError(f"{m.where}, key 'irf': {exc}") from None
-        tau_x = replace(fit.tau_ns, details={
+        msg = fit.tau_ns.message
+        if fit.reduced_chi2 > 2.0:
+            msg = (f"one exponential misfits the whole low-fluence trace (reduced chi2 "
+                   f"{fit.reduced_chi2:.1f}, e.g. a multiexciton admixture); prefer tau_x_ns "
+                   "(low-fluence-tail)")
+        ctx.set(m.sample, "tau_x_irf_ns", replace(fit.tau_ns, message=msg, details={
             "low_fluence_mJ_cm2": [float(f) for f in s.fluence_mJ_cm2[low]],
-            "irf_shift_ns": fit.irf_shift_ns.value, "tail_estimate_ns": res.tau_x_ns.value})
-    ctx.set(m.sample, "tau_x_ns", tau_x, _u(tau_x) if tau_x.success else None)
+            "irf_shift_ns": fit.irf_shift_ns.value}))
     ctx.set(m.sample, "tau_xx_global_ns", res.tau_xx_global_ns)
     ctx.set(m.sample, "tau_x_global_ns", res.tau_x_global_ns)
     ok_xx = res.tau_xx_ns.success

@@ -299,7 +299,6 @@ def _write_sample(cfg, s, out: pathlib.Path, seed: int, ref: dict):
         files[name] = path
     unc = r["relative_uncertainty"]
     meas += _meas("tpef", sid, **files, reference=r["name"],
-                  reference_sigma2_GM=[r["sigma2_GM"], unc * r["sigma2_GM"]],
                   reference_sigma1_cm2=[float(_num(r["sigma1_cm2"])), float(_num(unc * r["sigma1_cm2"]))],
                   excitation_eV=e2p, excitation_1p_eV=e1p, pulse_fwhm_fs=tau_fs, pulse_shape=cfg["pulse_shape"])
     tr["epsilon_per_M_cm"] = epsilon_true

@@ -1,0 +1,49 @@
+"""CLI subcommands beyond analyze: report (no refitting), inspect, simulate errors, --help."""
+import json
+from pathlib import Path
+
+import pytest
+
+from multiphoton.cli import main
+from test_pipeline_table1 import make_campaign
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+def test_report_rebuilds_without_refitting(tmp_path, capsys):
+    manifest, _ = make_campaign(tmp_path)
+    out = tmp_path / "out"
+    assert main(["analyze", str(manifest), "--out", str(out), "--quiet"]) == 0
+    (out / "report.html").unlink()
+    (out / "table1.csv").unlink()
+    assert main(["report", str(out / "results.json"), "--quiet"]) == 0
+    assert (out / "report.html").is_file() and (out / "table1.csv").is_file()
+    assert "report:" in capsys.readouterr().out
+
+
+def test_report_of_missing_results_is_bad_input(tmp_path, capsys):
+    assert main(["report", str(tmp_path / "results.json"), "--quiet"]) == 1
+    assert "error:" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not (SHARED / "data" / "real" / "ptu" / "v20_t3.ptu").is_file(), reason="shared/ real data not beside the repo")
+def test_inspect_prints_json(capsys):
+    # ptu/v20_t3.ptu: tsbischof/picoquant-sample-data, hydraharp/v20_t3.ptu (BSD-3-Clause)
+    assert main(["inspect", str(SHARED / "data" / "real" / "ptu" / "v20_t3.ptu")]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["format"] == "ptu"
+
+
+def test_simulate_unknown_preset_is_bad_input(tmp_path, capsys):
+    assert main(["simulate", "paper-1999", str(tmp_path / "c")]) == 1
+    assert "paper-2023" in capsys.readouterr().err
+    assert not (tmp_path / "c").exists() or not any((tmp_path / "c").iterdir())
+
+
+def test_help_lists_every_command(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--help"])
+    assert exc.value.code == 0
+    text = capsys.readouterr().out
+    for cmd in ("analyze", "report", "simulate", "inspect", "batch"):
+        assert cmd in text
