@@ -124,3 +124,20 @@ def test_real_cdse_pl_peak_agrees_between_methods():
     assert abs(a.value - b.value) < 0.01
     w = fwhm_meV(e, y)
     assert w.success and w.value > 0
+
+
+def test_fwhm_refuses_a_spectrum_buried_in_noise():
+    y = _spectrum(7, noise=2.0)  # per-point noise twice the peak
+    est = fwhm_meV(E, y)
+    assert not est.success and "times the noise" in est.message
+
+
+def test_fwhm_sparse_photon_counts_and_narrow_line_on_broad_band():
+    rng = np.random.default_rng(8)
+    line = np.exp(-0.5 * ((E - E0) / SIG) ** 2)
+    counts = rng.poisson(40 * line).astype(float)  # ~40 photons at the peak per bin
+    est = fwhm_meV(E, counts)
+    assert est.success and abs(est.value - FWHM_TRUE) < 3 * est.stderr
+    narrow = np.exp(-0.5 * ((E - 1.974) / 0.006) ** 2)  # ASE line, FWHM 14.1 meV, 3× taller
+    est2 = fwhm_meV(E, line + 3 * narrow)
+    assert abs(est2.value - 2.35482 * 6.0) < 1.5

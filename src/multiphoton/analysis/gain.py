@@ -827,6 +827,16 @@ def analyze_ta_gain(delay_ps, energy_eV, dA, *, ground_energy_eV, ground_absorba
     noise = noise_level(d, e, a, t0_ps=t0_ps, margin_ps=margin_ps)
     if noise.message:
         messages.append(noise.message)
+    # A₀ + ΔA carries the ground-state spectrum's own noise too, and it is the same at every
+    # delay: a downward spike of A₀ where A₀ ≈ 0 would otherwise read as gain that never
+    # decays. Its point-to-point noise (robust MAD of second differences) adds in quadrature.
+    a0_noise = _spectrum_point_noise(ground_absorbance_od)
+    if a0_noise > 0:
+        from dataclasses import replace
+
+        total = float(np.hypot(noise.value, a0_noise))
+        noise = replace(noise, value=total, details={**dict(noise.details), "delta_a_noise_od": noise.value,
+                                                     "ground_state_noise_od": a0_noise})
     net = net_absorbance(gs.absorbance_od, a)
     bw = gain_bandwidth_meV(d, e, net, noise_od=noise.value, bandwidth_delay_ps=bandwidth_delay_ps,
                             k_sigma=k_sigma)
@@ -843,6 +853,16 @@ def analyze_ta_gain(delay_ps, energy_eV, dA, *, ground_energy_eV, ground_absorba
         bandwidth_delay_ps=float(bandwidth_delay_ps), k_sigma=None if k_sigma is None else float(k_sigma),
         messages=tuple(messages),
     )
+
+
+def _spectrum_point_noise(values) -> float:
+    """Point-to-point noise (OD) of a smooth spectrum: 1.4826·MAD(second differences)/√6."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if v.size < 5:
+        return 0.0
+    d2 = v[2:] - 2 * v[1:-1] + v[:-2]
+    return float(1.4826 * np.median(np.abs(d2 - np.median(d2))) / np.sqrt(6.0))
 
 
 def _with_message(est: Estimate, extra: str) -> Estimate:

@@ -305,7 +305,8 @@ def fwhm_meV(energy_eV, counts) -> Estimate:
     Returns
     -------
     Estimate
-        FWHM in meV; ``success=False`` when a half-maximum crossing lies outside the data.
+        FWHM in meV; ``success=False`` when a half-maximum crossing lies outside the data or
+        the smoothed peak is less than 5 times its noise.
 
     Notes
     -----
@@ -339,6 +340,11 @@ def fwhm_meV(energy_eV, counts) -> Estimate:
     resid = (y - ys)[on_line]
     sigma_raw = float(np.std(resid) / math.sqrt(max(1.0 - gain2, 1e-6))) if resid.size > 2 else 0.0
     sigma = sigma_raw * math.sqrt(gain2) if gain2 < 1.0 else noise_level(y)
+    if sigma > 0 and ys[ipk] < 5.0 * sigma:
+        return Estimate(value=float("nan"), stderr=float("nan"), method="half-max-crossings",
+                        unit="meV", success=False,
+                        message=f"peak only {ys[ipk] / sigma:.1f} times the noise of the smoothed "
+                                "spectrum (need 5); the width cannot be read — integrate longer")
     i = ipk
     while i > 0 and ys[i] > half:
         i -= 1

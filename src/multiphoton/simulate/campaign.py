@@ -367,7 +367,8 @@ def _write_sample(cfg, s, out: pathlib.Path, seed: int, ref: dict):
     da = ta_map(delays, e_ta, n_ta, band, od_per_channel=od, **casc)
     da = da + _rng(seed, f"{key}/ta").normal(0.0, cfg["ta_noise_od"], da.shape)
     a0 = film_absorbance(e_ta, band, od_per_channel=od, continuum_od=cont)
-    a0n = a0 + _rng(seed, f"{key}/film_absorption").normal(0.0, 1e-4, a0.size)
+    a0_noise_od = 1e-4
+    a0n = a0 + _rng(seed, f"{key}/film_absorption").normal(0.0, a0_noise_od, a0.size)
     _write_csv(out / key / "film_absorption.csv", ["energy_eV", "absorbance"], [e_ta, a0n], [".6f", ".6f"])
     dd, ee = np.meshgrid(delays, e_ta, indexing="ij")
     _write_csv(out / key / "ta.csv", ["delay_ps", "energy_eV", "dA"], [dd, ee, da], [".6g", ".6f", ".4e"])
@@ -377,9 +378,10 @@ def _write_sample(cfg, s, out: pathlib.Path, seed: int, ref: dict):
     fine = np.arange(1.45, 2.6, 1e-4)
     net10 = film_absorbance(fine, band, od_per_channel=od, continuum_od=cont) + ta_map(
         [10.0], fine, n_ta, band, od_per_channel=od, **casc)[0]
-    # Net gain counts where it exceeds what the simulated TA resolves: 4.5 × its noise, the
-    # detection floor of analysis.gain for a 300-point spectrum (docs/simulator.md).
-    floor = 4.5 * cfg["ta_noise_od"]
+    # Net gain counts where it exceeds what the simulated experiment resolves: 4.5 × the noise
+    # of A0 + dA (TA and ground-state noise in quadrature), the detection floor of
+    # analysis.gain for a ~180-point spectrum (docs/simulator.md).
+    floor = 4.5 * math.hypot(cfg["ta_noise_od"], a0_noise_od)
     tr["gain_bandwidth_meV"] = gain_bandwidth_eV(fine, net10, floor_od=floor) * 1e3
     tr["gain_lifetime_ns"] = gain_lifetime_ns(fine[::5], n_ta, band, od_per_channel=od, continuum_od=cont,
                                               floor_od=floor, **casc)
@@ -398,8 +400,8 @@ def _write_sample(cfg, s, out: pathlib.Path, seed: int, ref: dict):
             "pl_peak_eV": "argmax of the noiseless lowest-fluence spectrum (1e-5 eV grid)",
             "biexciton_binding_meV": "pl_peak_eV minus the energy of maximum net modal gain at the ASE threshold",
             "ase_threshold_mJ_cm2": "fluence where the peak net modal gain (t = 0, uniform stripe) crosses zero",
-            "gain_bandwidth_meV": "total width where noiseless A0 + dA < -4.5 x TA noise at 10 ps (0.1 meV grid)",
-            "gain_lifetime_ns": "latest delay with min_E (A0 + dA) < -4.5 x TA noise, noiseless",
+            "gain_bandwidth_meV": "total width where noiseless A0 + dA < -4.5 x its noise at 10 ps (0.1 meV grid)",
+            "gain_lifetime_ns": "latest delay with min_E (A0 + dA) < -4.5 x its noise, noiseless",
         },
     }
     return toml, meas, tr, params
