@@ -635,9 +635,10 @@ def _mono_normal_eqs(t, y, w, fixed_sigma, background):
         i_lo = np.searchsorted(t, t0 + ks2 - half)
         i_hi = np.searchsorted(t, t0 + ks2 + half)
         # ---- tail: f = exp(k²σ²/2 − k(t − t0)) for i >= i_hi
-        expo = 0.5 * ks2[:, None] * k[:, None] - k[:, None] * (t[None, :] - t0[:, None])
-        expo = np.where(idx_t[None, :] >= i_hi[:, None], expo, -np.inf)
-        f = np.exp(expo)
+        expo = np.multiply.outer(-k, t)
+        expo += (0.5 * ks2 * k + k * t0)[:, None]
+        expo[idx_t[None, :] < i_hi[:, None]] = -np.inf
+        f = np.exp(expo, out=expo)
         wf = wsq[rows] * f
         s2 = (wf * f) @ powers  # Σ W f² tᵐ, m = 0..2
         s1 = wf @ powers[:, :2]  # Σ W f tᵐ
