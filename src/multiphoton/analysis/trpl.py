@@ -490,7 +490,6 @@ def fit_decay(time_ns, counts, *, n_components=1, irf=None, irf_fwhm_ns=None, ba
     w = 1.0 / np.sqrt(np.maximum(yk, 1.0)) if weighting != "uniform" else np.ones_like(yk)
     sol, c, phi, deriv = _varpro(yk, w, build, theta0, max_nfev=max_nfev)
     nfev = sol.nfev
-    message = sol.message
     if weighting == "poisson-mle":
         for _ in range(30):
             mu = phi @ c

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from .. import __version__
-from ..data import Decay, DecaySeries, Spectrum, SpectrumSeries
+from ..data import Decay, DecaySeries, SpectrumSeries
 from ..errors import InputError
 from ..io import tidy
 from ..io.manifest import KINDS, Manifest, Measurement, SampleSpec, read_manifest
@@ -43,8 +43,15 @@ _TIDY_READERS: dict[str, Callable] = {
     "time_series": tidy.read_time_series,
 }
 
-# Manifest keys passed on to the vendor readers (docs/formats.md).
-_READER_OPTIONS = ("channel", "block", "frame", "gate_ns", "layout", "delay_unit", "axis_unit")
+# Manifest keys passed on to the vendor readers, per kind of container read (docs/formats.md).
+# A key applies to the measurement's `file`/`files`; prefixed with another file key and "_"
+# (e.g. `irf_block = 1`) it applies to that file instead.
+_READER_OPTIONS = {
+    "irf": ("channel", "block", "gate_ns", "acquisition_window_s"),
+    "pl_spectrum": ("frame",),
+    "ta_map": ("layout", "spectral_axis", "delay_unit", "encoding"),
+    "trpl_series": ("fluence_mJ_cm2", "fluence_per_power_mJ_cm2", "meta_rows", "time_unit"),
+}
 
 # Which container a file key holds when the kind is not the measurement's own.
 _KEY_KINDS = {"irf": "irf", "ground_state": "absorption", "sample_2p": "pl_fluence_series",
@@ -105,7 +112,7 @@ class Context:
             return None
         cache_key = (path, kind, tuple(sorted((k, repr(v)) for k, v in m.options.items())))
         if cache_key not in self._cache:
-            self._cache[cache_key] = _read(path, kind, m)
+            self._cache[cache_key] = _read(path, kind, m, key=key)
         return self._cache[cache_key]
 
     def _load_series(self, m: Measurement, kind: str):
@@ -141,32 +148,40 @@ class Context:
         return SpectrumSeries(values, axis, stack, meta=meta)
 
 
-def _format_of(path: Path, m: Measurement) -> str:
-    fmt = m.options.get("format")
+def _format_of(path: Path, m: Measurement, key: str = "file") -> str:
+    fmt = m.options.get("format" if key in ("file", "files") else f"{key}_format")
     if fmt:
         return str(fmt).lower()
     return "csv" if path.suffix.lower() == ".csv" else "vendor"
 
 
-def _read(path: Path, kind: str, m: Measurement):
+def _reader_options(m: Measurement, kind: str, key: str) -> dict:
+    """The vendor-reader options of the manifest that apply to file key ``key``."""
+    valid = _READER_OPTIONS.get(kind, ())
+    if key in ("file", "files"):
+        return {k: v for k, v in m.options.items() if k in valid}
+    prefix = f"{key}_"
+    return {k[len(prefix):]: v for k, v in m.options.items() if k.startswith(prefix) and k[len(prefix):] in valid}
+
+
+def _read(path: Path, kind: str, m: Measurement, *, key: str = "file"):
     """Read one file as the container of ``kind`` (tidy CSV or a vendor format)."""
-    fmt = _format_of(path, m)
+    fmt = _format_of(path, m, key)
     if fmt in ("csv", "tidy"):
         return _TIDY_READERS[kind](path)
     from ..io import vendor  # vendor formats: PTU, SDT, SIF, SPE, TA ASCII, text exports
 
-    reader_opts = {k: v for k, v in m.options.items() if k in _READER_OPTIONS}
+    reader_opts = _reader_options(m, kind, key)
     fmt_arg = None if fmt == "vendor" else fmt
-    if kind in ("irf",):
-        return vendor.read_decay(path, fmt=fmt_arg, **reader_opts)
-    if kind == "trpl_series":
-        return vendor.read_decay_series(path, fmt=fmt_arg, **reader_opts)
-    if kind in ("pl_spectrum",):
-        return vendor.read_spectrum(path, fmt=fmt_arg, **reader_opts)
-    if kind == "ta_map":
-        return vendor.read_ta_map(path, fmt=fmt_arg, **reader_opts)
-    raise InputError(f"{m.where}: {path.name}: a {kind} cannot be read from a {fmt} file; "
-                     "give it as the data contract's CSV, or as `files = [...]` of single spectra.")
+    readers = {"irf": vendor.read_decay, "trpl_series": vendor.read_decay_series,
+               "pl_spectrum": vendor.read_spectrum, "ta_map": vendor.read_ta_map}
+    if kind not in readers:
+        raise InputError(f"{m.where}: {path.name}: a {kind} cannot be read from a {fmt} file; "
+                         "give it as the data contract's CSV, or as `files = [...]` of single spectra.")
+    try:
+        return readers[kind](path, fmt=fmt_arg, **reader_opts)
+    except InputError as exc:
+        raise type(exc)(f"{m.where}, key {key!r}: {exc}") from exc
 
 
 def _handlers() -> dict[str, Callable[[Measurement, Context], None]]:

@@ -81,7 +81,7 @@ def run_trpl_series(m: Measurement, ctx: Context) -> None:
         low = np.asarray(res.low_fluence)
         try:
             fit = trpl.fit_decay(s.time_ns, s.counts[low].sum(axis=0),
-                                 irf=(irf.time_ns, irf.counts))
+                                 irf=(irf.time_ns, irf.counts), weighting="poisson-mle")
         except InputError as exc:
             raise InputError(f"{m.where}, key 'irf': {exc}") from None
         msg = fit.tau_ns.message

@@ -5,7 +5,6 @@ returns the cross sections of one dye at the requested photon energies.
 """
 from __future__ import annotations
 
-import math
 import tomllib
 from dataclasses import dataclass
 from functools import cache

@@ -6,10 +6,12 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+from matplotlib.figure import Figure
 
 from ...errors import InputError
+from ..style import PANEL_IN
 
-__all__ = ["array", "number", "flags", "describe", "require", "NoFigureData"]
+__all__ = ["array", "number", "flags", "describe", "require", "spectra", "panel_figure", "figure_title", "NoFigureData"]
 
 
 class NoFigureData(InputError):
@@ -97,3 +99,53 @@ def require(plot: Mapping[str, Any], **arrays) -> None:
         raise NoFigureData(
             f"{describe(plot)}: no figure, missing {', '.join(missing)}"
         )
+
+
+def spectra(plot: Mapping[str, Any], n: int) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """``(energy_eV, counts)`` of a series of ``n`` spectra, or ``(energy, None)``.
+
+    Spectra whose grid does not match ``energy_eV`` are drawn nowhere rather than
+    mislabelled.
+    """
+    energy = array(plot, "energy_eV")
+    counts = array(plot, "counts", ndim=2, length=n)
+    if counts is not None and (energy is None or counts.shape[1] != energy.size):
+        counts = None
+    return energy, counts
+
+
+def panel_figure(plot: Mapping[str, Any], title: str, panels, *, height: float = 1.15):
+    """A row of panels, each with an optional residual panel ``"r"`` under it.
+
+    Parameters
+    ----------
+    plot : mapping
+        The plot dict (for the sample and measurement in the title).
+    title : str
+        What the figure shows, e.g. ``"Lasing"``.
+    panels : sequence of (str, bool)
+        Panel key and whether a residual panel (key ``"r"``) goes under it; at most one
+        panel has residuals.
+    height : float
+        Figure height in panel heights when there is a residual row.
+
+    Returns
+    -------
+    (Figure, dict of str to Axes)
+    """
+    top = [key for key, _ in panels]
+    bottom = ["r" if resid else key for key, resid in panels]
+    two_rows = top != bottom
+    mosaic = [top, bottom] if two_rows else [top]
+    fig = Figure(figsize=(PANEL_IN[0] * len(top) + 0.6, PANEL_IN[1] * (height if two_rows else 1.0)),
+                 layout="constrained")
+    axes = fig.subplot_mosaic(mosaic, height_ratios=[3, 1] if two_rows else [1])
+    fig.suptitle(figure_title(plot, title), fontsize=9.5, x=0.01, ha="left")
+    return fig, axes
+
+
+def figure_title(plot: Mapping[str, Any], title: str) -> str:
+    """``"<title> — <sample> (measurement #k)"``, k counted from 1 as in error messages."""
+    index = plot.get("measurement")
+    where = f" (measurement #{index + 1})" if isinstance(index, int) else ""
+    return f"{title} — {plot.get('sample')}{where}"

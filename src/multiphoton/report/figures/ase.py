@@ -13,10 +13,10 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..style import (
-    DATA_COLOR, FIT_COLOR, FLUENCE_CMAP, MUTED_COLOR, PANEL_IN, add_colorbar,
+    DATA_COLOR, FIT_COLOR, FLUENCE_CMAP, MUTED_COLOR, add_colorbar,
     fluence_mappable, panel_label,
 )
-from ._common import NoFigureData, array, number
+from ._common import NoFigureData, array, number, panel_figure, spectra
 
 __all__ = ["plot_ase_series"]
 
@@ -43,10 +43,7 @@ def plot_ase_series(plot: Mapping[str, Any]) -> Figure:
     if fluence is None:
         raise NoFigureData(f"ase_series {plot.get('sample')!r}: no fluence_mJ_cm2")
     n = fluence.size
-    energy = array(plot, "energy_eV")
-    counts = array(plot, "counts", ndim=2, length=n)
-    if counts is not None and (energy is None or counts.shape[1] != energy.size):
-        counts = None
+    energy, counts = spectra(plot, n)
     integrated = array(plot, "integrated", length=n)
     fwhm = array(plot, "fwhm_meV", length=n)
     below, above = array(plot, "below_fit"), array(plot, "above_fit")
@@ -57,10 +54,7 @@ def plot_ase_series(plot: Mapping[str, Any]) -> Figure:
                                   ("c", fwhm is not None)) if present]
     if not names:
         raise NoFigureData(f"ase_series {plot.get('sample')!r}: no spectra, integrated or FWHM data")
-    fig = Figure(figsize=(PANEL_IN[0] * len(names) + 0.6, PANEL_IN[1]), layout="constrained")
-    axes = fig.subplot_mosaic([names])
-    fig.suptitle(f"ASE — {plot.get('sample')} (measurement {plot.get('measurement')})",
-                 fontsize=9.5, x=0.01, ha="left")
+    fig, axes = panel_figure(plot, "ASE", [(k, False) for k in names])
     mappable = fluence_mappable(fluence, cmap=FLUENCE_CMAP)
 
     if "a" in axes:

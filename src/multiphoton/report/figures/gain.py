@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from ..style import (
     DIVERGING_CMAP, FIT_COLOR, MUTED_COLOR, PANEL_IN, TIME_CMAP, add_colorbar, panel_label,
 )
-from ._common import NoFigureData, array, number
+from ._common import NoFigureData, array, number, figure_title
 
 __all__ = ["plot_ta_map"]
 
@@ -42,7 +42,8 @@ def plot_ta_map(plot: Mapping[str, Any]) -> Figure:
     ----------
     plot : mapping
         A ``ta_map`` plot dict. Required: ``delay_ps`` (D,), ``energy_eV`` (M,),
-        ``net_absorbance`` (D, M). Optional: ``ground_state`` (M,), ``gain_delays_ps``,
+        ``net_absorbance`` (D, M), or without a ground state ``dA`` (D, M), drawn as ΔA
+        with no gain marked. Optional: ``ground_state`` (M,), ``gain_delays_ps``,
         ``bandwidth_delay_ps``, ``gain_region_eV`` ([[lo, hi], …]), ``noise_od``,
         ``gain_lifetime_ns``.
     """
@@ -51,8 +52,14 @@ def plot_ta_map(plot: Mapping[str, Any]) -> Figure:
     if delay is None or energy is None:
         raise NoFigureData(f"ta_map {plot.get('sample')!r}: needs delay_ps and energy_eV")
     net = array(plot, "net_absorbance", ndim=2, shape=(delay.size, energy.size))
+    label, what = "A₀ + ΔA (OD)", "Net absorbance"
+    net_is_delta = net is None
     if net is None:
-        raise NoFigureData(f"ta_map {plot.get('sample')!r}: no net_absorbance")
+        # no ground-state spectrum: the map is ΔA alone and net gain is undefined
+        net = array(plot, "dA", ndim=2, shape=(delay.size, energy.size))
+        label, what = "ΔA (OD)", "ΔA (no A₀, net gain undefined)"
+    if net is None:
+        raise NoFigureData(f"ta_map {plot.get('sample')!r}: no net_absorbance and no dA")
     ground = array(plot, "ground_state", length=energy.size)
     wanted = array(plot, "gain_delays_ps")
     regions = plot.get("gain_region_eV") or []
@@ -62,7 +69,7 @@ def plot_ta_map(plot: Mapping[str, Any]) -> Figure:
 
     fig = Figure(figsize=(PANEL_IN[0] * 2 + 1.0, PANEL_IN[1] * 1.1), layout="constrained")
     ax, axm = fig.subplots(1, 2)
-    fig.suptitle(f"Transient absorption gain — {plot.get('sample')} (measurement {plot.get('measurement')})",
+    fig.suptitle(figure_title(plot, "Transient absorption gain"),
                  fontsize=9.5, x=0.01, ha="left")
 
     rows = _chosen_rows(delay, wanted)
@@ -83,7 +90,7 @@ def plot_ta_map(plot: Mapping[str, Any]) -> Figure:
         ax.axvspan(float(region[0]), float(region[1]), color="#2b6cb0", alpha=0.15, lw=0,
                    label=label if first else None)
         first = False
-    ax.set(xlabel="Energy (eV)", ylabel="A₀ + ΔA (OD)", title="Net absorbance spectra")
+    ax.set(xlabel="Energy (eV)", ylabel=label, title=what if net_is_delta else f"{what} spectra")
     ax.legend(loc="best", fontsize=6.5)
     panel_label(ax, "a")
 
@@ -92,7 +99,8 @@ def plot_ta_map(plot: Mapping[str, Any]) -> Figure:
     norm = mcolors.CenteredNorm(vcenter=0.0, halfrange=halfrange if halfrange > 0 else 1.0)
     mesh = axm.pcolormesh(energy, delay, net, cmap=DIVERGING_CMAP, norm=norm, shading="nearest",
                           rasterized=True)
-    if finite.size and finite.min() < 0.0 < finite.max() and min(net.shape) >= 2:
+    # the zero contour marks net gain; on ΔA alone it would only trace noise
+    if not net_is_delta and finite.size and finite.min() < 0.0 < finite.max() and min(net.shape) >= 2:
         axm.contour(energy, delay, net, levels=[0.0], colors="black", linewidths=0.6)
     positive = delay[delay > 0]
     if positive.size and delay.max() / max(positive.min(), 1e-12) > 100.0:
@@ -101,8 +109,8 @@ def plot_ta_map(plot: Mapping[str, Any]) -> Figure:
         axm.axhline(lifetime_ns * 1e3, color=FIT_COLOR, ls="--", lw=1.0,
                     label=f"gain lifetime {lifetime_ns:.3g} ns")
         axm.legend(loc="lower right")
-    axm.set(xlabel="Energy (eV)", ylabel="Delay (ps)", title="A₀ + ΔA map (contour: 0)")
-    add_colorbar(fig, mesh, axm, "A₀ + ΔA (OD)")
+    axm.set(xlabel="Energy (eV)", ylabel="Delay (ps)", title="ΔA map" if net_is_delta else "A₀ + ΔA map (contour: 0)")
+    add_colorbar(fig, mesh, axm, label)
     panel_label(axm, "b")
     return fig
 

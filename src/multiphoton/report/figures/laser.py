@@ -14,10 +14,10 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..style import (
-    DATA_COLOR, FIT_COLOR, FLUENCE_CMAP, MUTED_COLOR, PANEL_IN, TIME_CMAP, add_colorbar,
+    DATA_COLOR, FIT_COLOR, FLUENCE_CMAP, MUTED_COLOR, TIME_CMAP, add_colorbar,
     fluence_mappable, panel_label,
 )
-from ._common import NoFigureData, array, flags, number
+from ._common import NoFigureData, array, flags, number, panel_figure, spectra
 
 __all__ = ["plot_laser_series", "plot_time_series"]
 
@@ -37,10 +37,7 @@ def plot_laser_series(plot: Mapping[str, Any]) -> Figure:
     if fluence is None:
         raise NoFigureData(f"laser_series {plot.get('sample')!r}: no fluence_mJ_cm2")
     n = fluence.size
-    energy = array(plot, "energy_eV")
-    counts = array(plot, "counts", ndim=2, length=n)
-    if counts is not None and (energy is None or counts.shape[1] != energy.size):
-        counts = None
+    energy, counts = spectra(plot, n)
     line = array(plot, "line_intensity", length=n)
     above = flags(plot, "above", length=n)
     fit = array(plot, "fit")
@@ -52,18 +49,8 @@ def plot_laser_series(plot: Mapping[str, Any]) -> Figure:
     if counts is None and line is None:
         raise NoFigureData(f"laser_series {plot.get('sample')!r}: no spectra and no line intensity")
 
-    top, bottom = [], []
-    if counts is not None:
-        top.append("a")
-        bottom.append("a")
-    if line is not None:
-        top.append("b")
-        bottom.append("r" if fit is not None else "b")
-    mosaic = [top, bottom] if top != bottom else [top]
-    fig = Figure(figsize=(PANEL_IN[0] * len(top) + 0.6, PANEL_IN[1] * 1.15), layout="constrained")
-    axes = fig.subplot_mosaic(mosaic, height_ratios=[3, 1] if len(mosaic) == 2 else [1])
-    fig.suptitle(f"Lasing — {plot.get('sample')} (measurement {plot.get('measurement')})",
-                 fontsize=9.5, x=0.01, ha="left")
+    panels = ([("a", False)] if counts is not None else []) + ([("b", fit is not None)] if line is not None else [])
+    fig, axes = panel_figure(plot, "Lasing", panels)
 
     if counts is not None:
         ax = axes["a"]
@@ -123,10 +110,7 @@ def plot_time_series(plot: Mapping[str, Any]) -> Figure:
     if time_s is None:
         raise NoFigureData(f"time_series {plot.get('sample')!r}: no time_s")
     n = time_s.size
-    energy = array(plot, "energy_eV")
-    counts = array(plot, "counts", ndim=2, length=n)
-    if counts is not None and (energy is None or counts.shape[1] != energy.size):
-        counts = None
+    energy, counts = spectra(plot, n)
     mode_t = array(plot, "mode_time_s")
     mode_e = array(plot, "mode_eV", length=None if mode_t is None else mode_t.size)
     if mode_t is None:
@@ -140,10 +124,7 @@ def plot_time_series(plot: Mapping[str, Any]) -> Figure:
                              ("c", integrated is not None)) if ok]
     if not names:
         raise NoFigureData(f"time_series {plot.get('sample')!r}: no spectra, modes or intensity")
-    fig = Figure(figsize=(PANEL_IN[0] * len(names) + 0.6, PANEL_IN[1]), layout="constrained")
-    axes = fig.subplot_mosaic([names])
-    fig.suptitle(f"Stability — {plot.get('sample')} (measurement {plot.get('measurement')})",
-                 fontsize=9.5, x=0.01, ha="left")
+    fig, axes = panel_figure(plot, "Stability", [(k, False) for k in names])
     minutes = time_s / 60.0
 
     if "a" in axes:

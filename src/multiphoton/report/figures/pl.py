@@ -15,7 +15,7 @@ from ..style import (
     DATA_COLOR, FIT_COLOR, FLUENCE_CMAP, MUTED_COLOR, PANEL_IN, add_colorbar,
     fluence_mappable, panel_label, tidy_log_axis,
 )
-from ._common import NoFigureData, array, flags, number, require
+from ._common import NoFigureData, array, flags, number, panel_figure, require, spectra
 
 __all__ = ["plot_pl_fluence_series", "plot_pl_spectrum", "plot_pl_order_summary"]
 
@@ -67,10 +67,7 @@ def plot_pl_fluence_series(plot: Mapping[str, Any]) -> Figure:
     fluence = array(plot, "fluence_mJ_cm2")
     require(plot, fluence_mJ_cm2=fluence)
     n = fluence.size
-    energy = array(plot, "energy_eV")
-    counts = array(plot, "counts", ndim=2, length=n)
-    if counts is not None and energy is not None and counts.shape[1] != energy.size:
-        counts = None  # inconsistent spectra: drawn nowhere rather than mislabelled
+    energy, counts = spectra(plot, n)
     integrated = array(plot, "integrated", length=n)
     used = flags(plot, "used", length=n)
     slope, slope_err = number(plot, "slope"), number(plot, "slope_stderr")
@@ -80,19 +77,9 @@ def plot_pl_fluence_series(plot: Mapping[str, Any]) -> Figure:
     if not has_spectra and integrated is None:
         raise NoFigureData(f"pl_fluence_series {plot.get('sample')!r}: no spectra and no integrated PL")
 
-    top, bottom = [], []
-    if has_spectra:
-        top += ["a", "b"]
-        bottom += ["a", "b"]
-    if integrated is not None:
-        top.append("c")
-        bottom.append("r" if has_fit else "c")
-    mosaic = [top, bottom] if top != bottom else [top]
-    ratios = [3, 1] if len(mosaic) == 2 else [1]
-    fig = Figure(figsize=(PANEL_IN[0] * len(top) + 0.6, PANEL_IN[1] * 1.1), layout="constrained")
-    axes = fig.subplot_mosaic(mosaic, height_ratios=ratios)
-    fig.suptitle(f"PL vs fluence — {plot.get('sample')} (measurement {plot.get('measurement')})",
-                 fontsize=9.5, x=0.01, ha="left")
+    panels = ([("a", False), ("b", False)] if has_spectra else []) + (
+        [("c", has_fit)] if integrated is not None else [])
+    fig, axes = panel_figure(plot, "PL vs fluence", panels, height=1.1)
 
     mappable = fluence_mappable(fluence, cmap=FLUENCE_CMAP)
     if has_spectra:

@@ -12,7 +12,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..style import DATA_COLOR, FIT_COLOR, MUTED_COLOR, PANEL_IN, panel_label
-from ._common import NoFigureData, array, number
+from ._common import NoFigureData, array, number, figure_title
 
 __all__ = ["plot_tpef"]
 
@@ -63,6 +63,6 @@ def plot_tpef(plot: Mapping[str, Any]) -> Figure:
     for k, (f, y, coef, title) in enumerate(panels):
         axes = (fig.add_subplot(grid[0, k]), fig.add_subplot(grid[1, k]))
         _panel(axes, "ab"[k], f, y, coef, title)
-    fig.suptitle(f"Two-photon excited PL — {plot.get('sample')} (measurement {plot.get('measurement')})",
+    fig.suptitle(figure_title(plot, "Two-photon excited PL"),
                  fontsize=9.5, x=0.01, ha="left")
     return fig

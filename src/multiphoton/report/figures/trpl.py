@@ -13,10 +13,10 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..style import (
-    DATA_COLOR, FIT_COLOR, MUTED_COLOR, PANEL_IN, TIME_CMAP, add_colorbar,
+    DATA_COLOR, FIT_COLOR, MUTED_COLOR, TIME_CMAP, add_colorbar,
     fluence_mappable, panel_label, tidy_log_axis,
 )
-from ._common import NoFigureData, array, flags, number
+from ._common import NoFigureData, array, flags, number, panel_figure
 
 __all__ = ["plot_trpl"]
 
@@ -52,18 +52,8 @@ def plot_trpl(plot: Mapping[str, Any]) -> Figure:
     if traces is None and residual is None:
         raise NoFigureData(f"trpl {plot.get('sample')!r}: no traces and no residual")
 
-    top, bottom = [], []
-    if traces is not None:
-        top.append("e")
-        bottom.append("e")
-    if residual is not None:
-        top.append("f")
-        bottom.append("r" if rfit is not None else "f")
-    mosaic = [top, bottom] if top != bottom else [top]
-    fig = Figure(figsize=(PANEL_IN[0] * len(top) + 0.6, PANEL_IN[1] * 1.15), layout="constrained")
-    axes = fig.subplot_mosaic(mosaic, height_ratios=[3, 1] if len(mosaic) == 2 else [1])
-    fig.suptitle(f"Time-resolved PL — {plot.get('sample')} (measurement {plot.get('measurement')})",
-                 fontsize=9.5, x=0.01, ha="left")
+    panels = ([("e", False)] if traces is not None else []) + ([("f", rfit is not None)] if residual is not None else [])
+    fig, axes = panel_figure(plot, "Time-resolved PL", panels)
 
     if traces is not None:
         ax = axes["e"]
