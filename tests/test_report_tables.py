@@ -116,6 +116,16 @@ def test_render_terminal_prints_both_tables():
     out = console.export_text()
     assert "Table 1" in out and "Table 2" in out
     assert "1.2 ± 0.5" in out and "σ₂ (×10⁶ GM)" in out and ABSENT_TEXT in out
+    assert "Quantity" not in out  # wide enough: one row per sample, as in the paper
+
+
+def test_render_terminal_transposes_what_does_not_fit():
+    console = Console(record=True, width=80, color_system=None)
+    render_terminal(make_results(with_plots=False), console)
+    out = console.export_text()
+    assert "Quantity" in out  # one row per quantity
+    assert "1.2 ± 0.5" in out  # values whole, not cut to "1.…"
+    assert max(len(line) for line in out.splitlines()) <= 80
 
 
 def _write_run(r: Results, folder: Path) -> Path:

@@ -359,14 +359,27 @@ def write_table_csv(table: Table, path: str | Path) -> Path:
 
 
 def render_terminal(results: Results, console) -> None:
-    """Print both tables to a ``rich.console.Console`` (absent cells as "—")."""
+    """Print both tables to a ``rich.console.Console`` (absent cells as "—").
+
+    A table too wide for the console is printed transposed (one row per quantity, one
+    column per sample), so that Table 2 stays readable in an 80-column terminal.
+    """
     from rich.table import Table as RichTable
 
     for table in (table1(results), table2(results)):
+        texts = table.texts()
         rich_table = RichTable(title=table.title, title_justify="left")
         rich_table.add_column("Sample", style="bold")
         for c in table.columns:
             rich_table.add_column(table.header(c), justify="right")
-        for row in table.texts():
+        for row in texts:
             rich_table.add_row(*row)
+        natural = console.measure(rich_table, options=console.options.update_width(10_000)).maximum
+        if natural > console.width and texts:
+            rich_table = RichTable(title=table.title, title_justify="left")
+            rich_table.add_column("Quantity", style="bold")
+            for row in texts:
+                rich_table.add_column(row[0], justify="right")
+            for j, c in enumerate(table.columns, start=1):
+                rich_table.add_row(table.header(c), *[row[j] for row in texts])
         console.print(rich_table)
