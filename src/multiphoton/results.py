@@ -57,6 +57,34 @@ class Estimate:
     residuals: np.ndarray | None = field(default=None, repr=False, compare=False)
     params: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     details: Mapping[str, Any] = field(default_factory=dict)
+    u: Any = field(default=None, repr=False, compare=False)
+    """The correlated ``uncertainties`` number behind ``value ± stderr`` (None when not kept)."""
+
+    @classmethod
+    def from_ufloat(cls, u, *, method: str, unit: str = "", **kwargs) -> "Estimate":
+        """An Estimate from an ``uncertainties`` number (or a plain float: stderr 0).
+
+        The number itself is kept (``u``), so that a later quantity computed from this one
+        keeps its correlations with the inputs (e.g. σ₂/V and σ₂ share the TEM sizes).
+        """
+        value = float(getattr(u, "nominal_value", u))
+        stderr = float(getattr(u, "std_dev", 0.0))
+        keep = u if hasattr(u, "std_dev") else None
+        return cls(value=value, stderr=stderr, method=method, unit=unit, u=keep, **kwargs)
+
+    def to_ufloat(self):
+        """This estimate as an ``uncertainties`` number (a plain float when stderr is 0 or NaN).
+
+        The correlated number it was made from is returned when it was kept (see
+        :meth:`from_ufloat`); otherwise an independent ``ufloat(value, stderr)``.
+        """
+        if self.u is not None:
+            return self.u
+        if math.isfinite(self.stderr) and self.stderr > 0:
+            from uncertainties import ufloat
+
+            return ufloat(self.value, self.stderr)
+        return float(self.value)
 
     def to_json(self) -> dict[str, Any]:
         """The results.json entry: value, stderr, method, plus unit and diagnostics."""
