@@ -60,6 +60,12 @@ class Estimate:
     u: Any = field(default=None, repr=False, compare=False)
     """The correlated ``uncertainties`` number behind ``value ± stderr`` (None when not kept)."""
 
+    def __post_init__(self):
+        # a copy made with dataclasses.replace(value=…) must not carry a stale number
+        if self.u is not None and not (float(self.u.nominal_value) == self.value
+                                       and float(self.u.std_dev) == self.stderr):
+            object.__setattr__(self, "u", None)
+
     @classmethod
     def from_ufloat(cls, u, *, method: str, unit: str = "", **kwargs) -> "Estimate":
         """An Estimate from an ``uncertainties`` number (or a plain float: stderr 0).
