@@ -7,8 +7,8 @@ import pytest
 from multiphoton.data import DecaySeries, TAMap
 from multiphoton.errors import InputError, UnsupportedError
 from multiphoton.io.manifest import read_manifest
-from multiphoton.pipeline import Context, analyze
-from multiphoton.results import Results
+from multiphoton.pipeline import analyze
+from multiphoton.pipeline.loading import Loader
 
 REAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real"
 pytestmark = pytest.mark.skipif(not REAL.is_dir(), reason="shared/data/real is not beside the repository")
@@ -21,11 +21,11 @@ core_diameter_nm = 4.0
 '''
 
 
-def _context(tmp_path, measurement: str) -> tuple[Context, object]:
+def _context(tmp_path, measurement: str) -> tuple[Loader, object]:
     p = tmp_path / "experiment.toml"
     p.write_text(SAMPLE + measurement)
     manifest = read_manifest(p)
-    return Context(manifest, Results()), manifest.measurements[0]
+    return Loader(), manifest.measurements[0]
 
 
 def test_trpl_series_from_ptu_files_with_an_sdt_irf(tmp_path):
@@ -42,12 +42,12 @@ irf = "{REAL}/sdt/IRF.sdt"
 irf_block = 1
 excitation_eV = 3.1
 ''')
-    series = ctx.load(m)
+    series = ctx.load(m)["file"]
     assert isinstance(series, DecaySeries)
     assert np.array_equal(series.fluence_mJ_cm2, [0.1, 0.5])
     assert series.counts.shape[0] == 2 and np.array_equal(series.counts[0], series.counts[1])
     assert series.counts.sum() == 2 * 32871  # the photons of channel 1 (tests/io/test_ptu.py)
-    irf = ctx.load(m, "irf", kind="irf")
+    irf = ctx.load(m)["irf"]
     assert irf.counts.size == 4096 and irf.counts.sum() == pytest.approx(3_700_666)
 
 
@@ -87,8 +87,7 @@ file = "{ta}"
 pump_eV = 3.1
 fluence_mJ_cm2 = 0.1
 ''')
-    ctx = Context(read_manifest(p), Results())
-    tamap = ctx.load(read_manifest(p).measurements[0])
+    tamap = Loader().load(read_manifest(p).measurements[0])["file"]
     assert isinstance(tamap, TAMap) and tamap.dA.shape == (335, 346)
     results = analyze(p)
     assert "gain_bandwidth_meV" not in results.samples.get("S", {})

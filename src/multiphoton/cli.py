@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .errors import MultiphotonError
+from .errors import MultiphotonError, UsageError
 
 __all__ = ["main", "build_parser"]
 
@@ -35,7 +35,11 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("manifest", type=Path, help="the experiment manifest (TOML); file paths in it are relative to it")
     a.add_argument("--out", type=Path, required=True, help="output directory (written atomically)")
     a.add_argument("--force", action="store_true", help="replace --out if it exists and is not empty")
-    a.add_argument("--only", default=None, help="comma-separated quantities to keep, e.g. sigma2_GM,tau_xx_ns")
+    a.add_argument("--only", default=None,
+                   help="comma-separated quantities to keep, e.g. sigma2_GM,tau_xx_ns (unknown names are "
+                   "refused with the list of valid ones)")
+    a.add_argument("--sample", action="append", default=None, metavar="ID",
+                   help="analyse only this sample (repeatable)")
     a.add_argument("--quiet", action="store_true", help="no progress or tables, only errors")
     a.add_argument("--no-report", action="store_true", help="write results.json only (no figures, no HTML)")
 
@@ -44,8 +48,13 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", type=Path, default=None, help="where to write (default: the folder of results.json)")
     r.add_argument("--quiet", action="store_true")
 
-    s = sub.add_parser("simulate", help="write a simulated campaign (manifest, CSV files, truth.json)")
-    s.add_argument("preset", help="preset name, e.g. paper-2023")
+    from .simulate.presets import preset_names
+
+    presets = preset_names()
+    s = sub.add_parser("simulate", help="write a simulated campaign (manifest, CSV files, truth.json)",
+                       description="Write a simulated campaign (manifest, CSV files and truth.json, the true "
+                       f"value of every quantity). Presets: {', '.join(presets)}.")
+    s.add_argument("preset", metavar="PRESET", help=f"one of: {', '.join(presets)}")
     s.add_argument("outdir", type=Path, help="folder to write the campaign into")
     s.add_argument("--seed", type=int, default=0, help="random seed (default 0); same seed, same bytes")
 
@@ -78,7 +87,7 @@ def _cmd_analyze(args) -> int:
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                   console=con, transient=True, disable=args.quiet) as prog:
         task = prog.add_task("reading manifest", total=None)
-        results = analyze(args.manifest, only=only,
+        results = analyze(args.manifest, only=only, samples=args.sample,
                           progress=lambda label: prog.update(task, description=label))
         prog.update(task, description="writing results, figures and report")
         try:
@@ -150,6 +159,9 @@ def main(argv=None) -> int:
                "inspect": _cmd_inspect, "batch": _cmd_batch}[args.command]
     try:
         return handler(args)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except MultiphotonError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

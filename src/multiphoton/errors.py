@@ -5,7 +5,7 @@ whose message names the file, row or field, what was wrong, and what to do.
 """
 from __future__ import annotations
 
-__all__ = ["MultiphotonError", "InputError", "FitError", "UnsupportedError"]
+__all__ = ["MultiphotonError", "InputError", "UsageError", "FitError", "UnsupportedError"]
 
 
 class MultiphotonError(ValueError):
@@ -18,6 +18,10 @@ class InputError(MultiphotonError):
     The message says where (file, row, column or field), what was wrong, and
     what to do about it.
     """
+
+
+class UsageError(MultiphotonError):
+    """A command used wrongly (an unknown ``--only`` quantity or ``--sample`` id): exit status 2."""
 
 
 class FitError(MultiphotonError):

@@ -1,4 +1,4 @@
-"""Manifest → measurements → analyses → Results (the only glue between the layers)."""
-from .core import Context, analyze, write_outputs
+"""Manifest → steps → Results (the only glue between the layers)."""
+from .core import analyze, plan, write_outputs
 
-__all__ = ["Context", "analyze", "write_outputs"]
+__all__ = ["analyze", "plan", "write_outputs"]

@@ -1,203 +1,181 @@
-"""Manifest → measurements → analyses → Results: the only glue.
+"""Manifest → steps → Results: the only glue, and the only place that holds state.
 
-:func:`analyze` reads the manifest, loads each measurement through the readers, runs
-the analyses of each kind (in the order of :data:`multiphoton.io.manifest.KINDS`, so that
-σ₂ and the PL peak exist before the ASE analysis needs them), and gathers every
-quantity into a :class:`~multiphoton.results.Results`. :func:`write_outputs` writes the
-output directory atomically.
+:func:`analyze` reads the manifest (typed options, strict), plans the steps of each
+sample from what they declare they need and provide (:mod:`graphlib`; nothing depends
+on the order of a tuple), loads each measurement's files, runs its step, and records
+what it returns in a :class:`~multiphoton.results.Results`. Two measurements of one
+sample that both provide a quantity are an error unless the manifest's
+``provides = [...]`` says which gives what; a step's ``fallback`` quantity is used only
+when no provider succeeded. :func:`write_outputs` writes the output directory
+atomically.
 """
 from __future__ import annotations
 
+import graphlib
 import hashlib
 import json
 import logging
+import math
 import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from .. import __version__
-from ..data import Decay, DecaySeries, SpectrumSeries
-from ..errors import InputError
-from ..io import tidy
-from ..io.manifest import KINDS, Manifest, Measurement, SampleSpec, read_manifest
-from ..results import Estimate, Results
+from ..errors import InputError, UsageError
+from ..io.manifest import Manifest, read_manifest
+from ..io.options import MeasurementOptions, SampleOptions
+from ..io.schema import nearest
+from ..results import Results
+from .loading import Loader
+from .steps import SAMPLE, STEPS, Step, StepResult, all_quantities
 
-__all__ = ["Context", "analyze", "write_outputs", "estimate_from_ufloat"]
+__all__ = ["analyze", "plan", "Planned", "record", "write_outputs"]
 
 log = logging.getLogger(__name__)
 
-_TIDY_READERS: dict[str, Callable] = {
-    "absorption": tidy.read_absorption,
-    "pl_spectrum": tidy.read_spectrum,
-    "pl_fluence_series": tidy.read_spectrum_series,
-    "ase_series": tidy.read_spectrum_series,
-    "laser_series": tidy.read_spectrum_series,
-    "trpl_series": tidy.read_decay_series,
-    "irf": tidy.read_decay,
-    "ta_map": tidy.read_ta_map,
-    "time_series": tidy.read_time_series,
-}
 
-# Manifest keys passed on to the vendor readers, per kind of container read (docs/formats.md).
-# A key applies to the measurement's `file`/`files`; prefixed with another file key and "_"
-# (e.g. `irf_block = 1`) it applies to that file instead.
-_READER_OPTIONS = {
-    "irf": ("channel", "block", "gate_ns", "acquisition_window_s"),
-    "pl_spectrum": ("frame",),
-    "ta_map": ("layout", "spectral_axis", "delay_unit", "encoding"),
-    "trpl_series": ("fluence_mJ_cm2", "fluence_per_power_mJ_cm2", "meta_rows", "time_unit"),
-}
+@dataclass(frozen=True)
+class Planned:
+    """One step to run: the step, its options, and what it may record."""
 
-# Which container a file key holds when the kind is not the measurement's own.
-_KEY_KINDS = {"irf": "irf", "ground_state": "absorption", "sample_2p": "pl_fluence_series",
-              "reference_2p": "pl_fluence_series", "sample_1p": "pl_spectrum", "reference_1p": "pl_spectrum"}
+    step: Step
+    options: MeasurementOptions | SampleOptions
+    provides: frozenset[str]
+    fallback: frozenset[str]
+
+    @property
+    def label(self) -> str:
+        o = self.options
+        return o.where if isinstance(o, MeasurementOptions) else f"{o.id}: sizes and extinction"
 
 
-def estimate_from_ufloat(u, *, method: str, unit: str = "", **kwargs) -> Estimate:
-    """An :class:`Estimate` from an ``uncertainties`` number (or a plain float, stderr 0)."""
-    value = float(getattr(u, "nominal_value", u))
-    stderr = float(getattr(u, "std_dev", 0.0))
-    return Estimate(value=value, stderr=stderr, method=method, unit=unit, **kwargs)
+def _effective(step: Step, o: MeasurementOptions, manifest: Path) -> tuple[frozenset, frozenset]:
+    """What a measurement may record: its step's quantities, restricted by ``provides``."""
+    if o.provides is None:
+        return frozenset(step.provides), frozenset(step.fallback)
+    for q in o.provides:
+        if q not in step.gives:
+            guess = nearest(q, step.gives)
+            hint = f"did you mean {guess!r}? " if guess else ""
+            raise InputError(f"{manifest}: {o.where}, key 'provides': a {o.kind} does not give {q!r}; "
+                             f"{hint}it gives {', '.join(step.gives) or 'no quantity'}.")
+    return (frozenset(q for q in step.provides if q in o.provides),
+            frozenset(q for q in step.fallback if q in o.provides))
 
 
-class Context:
-    """What a glue function may use: loading, earlier quantities, and the Results.
-
-    Attributes
-    ----------
-    manifest : Manifest
-    results : Results
-    """
-
-    def __init__(self, manifest: Manifest, results: Results):
-        self.manifest = manifest
-        self.results = results
-        self._uvalues: dict[tuple[str, str], Any] = {}
-        self._cache: dict[tuple, Any] = {}
-        self.store: dict[tuple[str, str], Any] = {}
-        """Free-form per-sample objects shared between glue functions (e.g. absorption spectra)."""
-
-    # -- samples and quantities ------------------------------------------------------
-    def sample(self, sample_id: str) -> SampleSpec:
-        """The manifest's sample ``sample_id``."""
-        return self.manifest.samples[sample_id]
-
-    def quantity(self, sample_id: str, name: str) -> Estimate | None:
-        """An Estimate computed earlier in this run, or None."""
-        return self.results.samples.get(sample_id, {}).get(name)
-
-    def uvalue(self, sample_id: str, name: str):
-        """The ``uncertainties`` number behind a quantity (keeps correlations), or None."""
-        return self._uvalues.get((sample_id, name))
-
-    def set(self, sample_id: str, name: str, estimate: Estimate, u=None) -> None:
-        """Record a quantity (and optionally its correlated ``uncertainties`` number)."""
-        self.results.add(sample_id, name, estimate)
-        if u is not None and estimate.success:
-            self._uvalues[(sample_id, name)] = u
-
-    # -- loading -----------------------------------------------------------------------
-    def load(self, m: Measurement, key: str = "file", kind: str | None = None):
-        """The data container behind file key ``key`` of measurement ``m`` (None if absent)."""
-        kind = kind or (_KEY_KINDS.get(key) if key != "file" else m.kind)
-        if key == "file" and m.series:
-            return self._load_series(m, kind)
-        path = m.files.get(key)
-        if path is None:
-            return None
-        cache_key = (path, kind, tuple(sorted((k, repr(v)) for k, v in m.options.items())))
-        if cache_key not in self._cache:
-            self._cache[cache_key] = _read(path, kind, m, key=key)
-        return self._cache[cache_key]
-
-    def _load_series(self, m: Measurement, kind: str):
-        items = []
-        for k, (path, extra) in enumerate(m.series):
-            where = f"{m.where}, files[{k}]"
-            group = "time_s" if kind == "time_series" else "fluence_mJ_cm2"
-            if group not in extra:
-                raise InputError(f"{where}: each entry needs {group} = … beside its file.")
-            value = extra[group]
-            if not isinstance(value, (int, float)) or isinstance(value, bool) or (group != "time_s" and value <= 0):
-                raise InputError(f"{where}, key {group!r}: expected a number > 0, got {value!r}.")
-            obj = _read(path, "irf" if kind == "trpl_series" else "pl_spectrum", m)
-            items.append((float(value), obj, path))
-        items.sort(key=lambda t: t[0])
-        values = np.array([t[0] for t in items])
-        if np.any(np.diff(values) == 0):
-            raise InputError(f"{m.where}: two files have the same fluence/time; each must differ.")
-        first = items[0][1]
-        axis = first.time_ns if isinstance(first, Decay) else first.energy_eV
-        for v, obj, path in items[1:]:
-            other = obj.time_ns if isinstance(obj, Decay) else obj.energy_eV
-            if other.shape != axis.shape or not np.allclose(other, axis, rtol=1e-9, atol=0):
-                raise InputError(f"{path}: its axis differs from {items[0][2]}'s; all files of one "
-                                 "series must share the same time or energy grid.")
-        stack = np.stack([obj.counts for _, obj, _ in items])
-        meta = {"sources": [str(p) for _, _, p in items], "files_meta": [dict(o.meta) for _, o, _ in items]}
-        if kind == "trpl_series":
-            return DecaySeries(values, axis, stack, meta=meta)
-        if kind == "time_series":
-            from ..data import SpectralTimeSeries
-            return SpectralTimeSeries(values, axis, stack, meta=meta)
-        return SpectrumSeries(values, axis, stack, meta=meta)
-
-
-def _format_of(path: Path, m: Measurement, key: str = "file") -> str:
-    fmt = m.options.get("format" if key in ("file", "files") else f"{key}_format")
-    if fmt:
-        return str(fmt).lower()
-    return "csv" if path.suffix.lower() == ".csv" else "vendor"
-
-
-def _reader_options(m: Measurement, kind: str, key: str) -> dict:
-    """The vendor-reader options of the manifest that apply to file key ``key``."""
-    valid = _READER_OPTIONS.get(kind, ())
-    if key in ("file", "files"):
-        return {k: v for k, v in m.options.items() if k in valid}
-    prefix = f"{key}_"
-    return {k[len(prefix):]: v for k, v in m.options.items() if k.startswith(prefix) and k[len(prefix):] in valid}
-
-
-def _read(path: Path, kind: str, m: Measurement, *, key: str = "file"):
-    """Read one file as the container of ``kind`` (tidy CSV or a vendor format)."""
-    fmt = _format_of(path, m, key)
-    if fmt in ("csv", "tidy"):
-        return _TIDY_READERS[kind](path)
-    from ..io import vendor  # vendor formats: PTU, SDT, SIF, SPE, TA ASCII, text exports
-
-    reader_opts = _reader_options(m, kind, key)
-    fmt_arg = None if fmt == "vendor" else fmt
-    readers = {"irf": vendor.read_decay, "trpl_series": vendor.read_decay_series,
-               "pl_spectrum": vendor.read_spectrum, "ta_map": vendor.read_ta_map}
-    if kind not in readers:
-        raise InputError(f"{m.where}: {path.name}: a {kind} cannot be read from a {fmt} file; "
-                         "give it as the data contract's CSV, or as `files = [...]` of single spectra.")
+def _order(nodes: list[Planned], manifest: Path) -> list[Planned]:
+    """The nodes of one sample in an order where every producer runs before its users."""
+    producers: dict[str, list[int]] = {}
+    primary: dict[str, list[int]] = {}
+    for i, n in enumerate(nodes):
+        for q in n.provides:
+            primary.setdefault(q, []).append(i)
+        for q in n.provides | n.fallback | set(n.step.shares):
+            producers.setdefault(q, []).append(i)
+    clashes = [q for n in nodes for q in n.step.gives if len(primary.get(q, ())) > 1]
+    if clashes:
+        a, b = (nodes[k].options for k in primary[clashes[0]][:2])
+        both = [q for q in dict.fromkeys(clashes) if set(primary[q][:2]) == set(primary[clashes[0]][:2])]
+        raise InputError(
+            f"{manifest}: {a.where} and {b.where} both give {', '.join(both)}; the pipeline will not "
+            f"choose silently. Say which measurement gives what with `provides = [...]` (the quantities "
+            f"it should give) in one of them, or drop one.")
+    ts: graphlib.TopologicalSorter = graphlib.TopologicalSorter()
+    for i, n in enumerate(nodes):
+        before = {k for need in n.step.needs for k in producers.get(need, ()) if k != i}
+        before |= {k for q in n.fallback for k in primary.get(q, ()) if k != i}
+        ts.add(i, *before)
+    ordered: list[int] = []
     try:
-        return readers[kind](path, fmt=fmt_arg, **reader_opts)
-    except InputError as exc:
-        raise type(exc)(f"{m.where}, key {key!r}: {exc}") from exc
+        ts.prepare()
+    except graphlib.CycleError as exc:  # pragma: no cover - the declarations have no cycle
+        raise RuntimeError(f"steps depend on each other in a cycle: {exc.args[1]}") from exc
+    while ts.is_active():
+        ready = sorted(ts.get_ready(), key=lambda k: (k > 0, getattr(nodes[k].options, "index", -1)))
+        ordered.extend(ready)
+        ts.done(*ready)
+    return [nodes[k] for k in ordered]
 
 
-def _handlers() -> dict[str, Callable[[Measurement, Context], None]]:
-    from . import emission, gain, table1
+def plan(manifest: Manifest, *, samples: Iterable[str] | None = None) -> dict[str, list[Planned]]:
+    """The ordered steps of every sample (or of ``samples``)."""
+    wanted = list(manifest.samples) if samples is None else list(samples)
+    out: dict[str, list[Planned]] = {}
+    for sid in wanted:
+        spec = manifest.samples[sid]
+        nodes = [Planned(SAMPLE, spec, frozenset(SAMPLE.provides), frozenset())]
+        for m in manifest.measurements:
+            if m.sample == sid:
+                step = STEPS[m.kind]
+                nodes.append(Planned(step, m, *_effective(step, m, manifest.path)))
+        out[sid] = _order(nodes, manifest.path)
+    return out
 
-    return {
-        "absorption": table1.run_absorption,
-        "pl_spectrum": table1.run_pl_spectrum,
-        "tpef": table1.run_tpef,
-        "pl_fluence_series": table1.run_pl_fluence_series,
-        "trpl_series": emission.run_trpl_series,
-        "ase_series": emission.run_ase_series,
-        "ta_map": gain.run_ta_map,
-        "laser_series": gain.run_laser_series,
-        "time_series": gain.run_time_series,
-    }
+
+def _check_selection(manifest: Manifest, only, samples) -> None:
+    if only is not None:
+        valid = all_quantities()
+        for q in only:
+            if q not in valid:
+                guess = nearest(q, valid)
+                hint = f"did you mean {guess!r}? " if guess else ""
+                raise UsageError(f"--only: unknown quantity {q!r}; {hint}valid names: {', '.join(valid)}.")
+    if samples is not None:
+        for sid in samples:
+            if sid not in manifest.samples:
+                guess = nearest(sid, manifest.samples)
+                hint = f"did you mean {guess!r}? " if guess else ""
+                raise UsageError(f"--sample: {manifest.path} has no sample {sid!r}; {hint}"
+                                 f"its samples: {', '.join(manifest.samples)}.")
+
+
+def record(sid: str, node: Planned, res: StepResult, results: Results, state: dict[str, Any],
+           shared: dict[str, list]) -> None:
+    """Record what one step returned: quantities (a failed one becomes a warning), warnings,
+    plots and shared resources; ``state`` and ``shared`` are the sample's so far.
+
+    A quantity the measurement's ``provides`` leaves out is dropped; a ``fallback``
+    quantity is dropped when a provider already succeeded. Each quantity of a
+    measurement carries the options used in ``details["options"]``.
+    """
+    step, o = node.step, node.options
+    allowed = node.provides | node.fallback
+    for q, est in res.quantities.items():
+        if q not in step.gives:  # pragma: no cover - a step returned what it did not declare
+            raise RuntimeError(f"step {step.kind} returned undeclared quantity {q}")
+        if q not in allowed or (q in node.fallback and q in state):
+            continue
+        if isinstance(o, MeasurementOptions):
+            est = replace(est, details={**est.details, "options": o.record()})
+        results.add(sid, q, est)
+        if est.success and math.isfinite(est.value):
+            state[q] = est
+    for q, reason in res.warnings:
+        if q in allowed and not (q in node.fallback and q in state):
+            results.warn(sid, q, reason)
+    for name, obj in res.shared.items():
+        shared.setdefault(name, []).append((getattr(o, "name", None), obj))
+    results.plots.extend(res.plots)
+    if res.info:
+        results.sample_info[sid] = res.info
+
+
+def _run_sample(sid: str, nodes: list[Planned], loader: Loader, results: Results, progress) -> None:
+    """Run the planned steps of one sample in order."""
+    state: dict[str, Any] = {}
+    shared: dict[str, list[tuple[str | None, Any]]] = {}
+    for node in nodes:
+        if progress:
+            progress(node.label)
+        o = node.options
+        data = loader.load(o) if isinstance(o, MeasurementOptions) else None
+        inputs = {n: (tuple(shared[n]) if n in shared else state[n])
+                  for n in node.step.needs if n in state or n in shared}
+        record(sid, node, node.step.run(data, o, inputs), results, state, shared)
 
 
 def _sha256(path: Path) -> str:
@@ -208,7 +186,27 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def analyze(manifest_path, *, only: Iterable[str] | None = None,
+def _inputs(manifest: Manifest, samples: Iterable[str]) -> list[dict[str, Any]]:
+    """Every input file of the analysed samples, with its sha256, for provenance."""
+    keep = set(samples)
+    seen: set[Path] = set()
+    out = []
+    base = manifest.path.parent
+    for m in manifest.measurements:
+        if m.sample not in keep:
+            continue
+        for p in list(m.files.values()) + [s.path for s in m.series]:
+            if p not in seen:
+                seen.add(p)
+                try:
+                    rel = os.path.relpath(p, base)
+                except ValueError:  # pragma: no cover - other drive on Windows
+                    rel = str(p)
+                out.append({"path": rel, "sha256": _sha256(p), "bytes": p.stat().st_size})
+    return out
+
+
+def analyze(manifest_path, *, only: Iterable[str] | None = None, samples: Iterable[str] | None = None,
             progress: Callable[[str], None] | None = None) -> Results:
     """Run every analysis the manifest's measurements allow.
 
@@ -218,7 +216,9 @@ def analyze(manifest_path, *, only: Iterable[str] | None = None,
         The experiment TOML (data contract section 2).
     only : iterable of str, optional
         Keep only these quantities in the Results (every analysis still runs, since
-        some need others: ⟨N⟩ at threshold needs σ₂).
+        some need others: ⟨N⟩ at threshold needs σ₂). Unknown names are refused.
+    samples : iterable of str, optional
+        Analyse only these sample ids.
     progress : callable, optional
         Called with a short label before each step.
 
@@ -230,34 +230,20 @@ def analyze(manifest_path, *, only: Iterable[str] | None = None,
     ------
     InputError
         Bad input anywhere (the message names the file, row or field and what to do).
+    UsageError
+        An unknown name in ``only`` or ``samples``.
     """
-    from . import table1
-
     manifest = read_manifest(manifest_path)
+    only = None if only is None else list(only)
+    samples = None if samples is None else list(dict.fromkeys(samples))
+    _check_selection(manifest, only, samples)
     results = Results(name=manifest.name, manifest_text=manifest.text,
                       software={"name": "multiphoton", "version": __version__})
-    ctx = Context(manifest, results)
-    handlers = _handlers()
-    for sid, spec in manifest.samples.items():
-        if progress:
-            progress(f"{sid}: sizes and extinction")
-        table1.run_sample(spec, ctx)
-    ordered = sorted(manifest.measurements, key=lambda m: (KINDS.index(m.kind), m.index))
-    for m in ordered:
-        if progress:
-            progress(f"{m.sample}: {m.kind} (#{m.index + 1})")
-        handlers[m.kind](m, ctx)
-    seen: set[Path] = set()
-    base = manifest.path.parent
-    for m in manifest.measurements:
-        for p in list(m.files.values()) + [p for p, _ in m.series]:
-            if p not in seen:
-                seen.add(p)
-                try:
-                    rel = os.path.relpath(p, base)
-                except ValueError:  # pragma: no cover - other drive on Windows
-                    rel = str(p)
-                results.inputs.append({"path": rel, "sha256": _sha256(p), "bytes": p.stat().st_size})
+    planned = plan(manifest, samples=samples)
+    loader = Loader()
+    for sid, nodes in planned.items():
+        _run_sample(sid, nodes, loader, results, progress)
+    results.inputs.extend(_inputs(manifest, planned))
     if only is not None:
         keep = set(only)
         for sid in results.samples:

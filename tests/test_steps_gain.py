@@ -1,4 +1,4 @@
-"""Tests of the glue in multiphoton.pipeline.gain (ta_map, laser_series, time_series)."""
+"""Tests of the steps in multiphoton.pipeline.steps.gain (ta_map, laser_series, time_series)."""
 from __future__ import annotations
 
 import json
@@ -9,30 +9,12 @@ import pytest
 
 from multiphoton.data import Absorption, SpectralTimeSeries, SpectrumSeries, TAMap
 from multiphoton.errors import InputError
-from multiphoton.io.manifest import Measurement
-from multiphoton.pipeline import gain as glue
-from multiphoton.results import Results, _jsonable
+from multiphoton.pipeline.steps.gain import LASER_SERIES, TA_MAP, TIME_SERIES
+from multiphoton.results import _jsonable
+from steps_support import run
 
 REAL_TA = (Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "real" / "ta"
            / "demo_data_Hippius_etal_JPCC2007_111_13988_Figs5_9.ascii")
-
-
-class FakeContext:
-    """The part of pipeline.core.Context the glue uses: load, results, quantity."""
-
-    def __init__(self, containers):
-        self.containers = containers
-        self.results = Results(name="test")
-
-    def load(self, m, key="file", kind=None):
-        return self.containers.get(key)
-
-    def quantity(self, sample_id, name):
-        return self.results.samples.get(sample_id, {}).get(name)
-
-
-def _m(kind, **options):
-    return Measurement(sample="QS-8.2", kind=kind, index=3, files={}, options=options)
 
 
 def _json_ok(plots):
@@ -50,22 +32,21 @@ def _ta():
 
 def test_ta_map_with_ground_state():
     ta, gs = _ta()
-    ctx = FakeContext({"file": ta, "ground_state": gs})
-    glue.run_ta_map(_m("ta_map", bandwidth_delay_ps=10), ctx)
-    q = ctx.results.samples["QS-8.2"]
+    ctx = run(TA_MAP, {"file": ta, "ground_state": gs}, sample="QS-8.2", bandwidth_delay_ps=10)
+    q = ctx.samples["QS-8.2"]
     assert q["gain_bandwidth_meV"].value == pytest.approx(280, rel=0.03)
     assert q["gain_lifetime_ns"].value == pytest.approx(4.0, rel=0.05)
-    assert not ctx.results.warnings
-    plot, = ctx.results.plots
+    assert not ctx.warnings
+    plot, = ctx.plots
     assert plot["family"] == "ta_map" and plot["measurement"] == 3 and plot["bandwidth_delay_ps"] == 10
     assert len(plot["net_absorbance"]) == ta.delay_ps.size and len(plot["gain_region_eV"]) == 1
-    _json_ok(ctx.results.plots)
+    _json_ok(ctx.plots)
 
 
 def test_ta_map_bad_delay_names_the_field():
     ta, gs = _ta()
     with pytest.raises(InputError, match=r"measurement #4 .*bandwidth_delay_ps"):
-        glue.run_ta_map(_m("ta_map", bandwidth_delay_ps=1e6), FakeContext({"file": ta, "ground_state": gs}))
+        run(TA_MAP, {"file": ta, "ground_state": gs}, bandwidth_delay_ps=1e6)
 
 
 @pytest.mark.skipif(not REAL_TA.exists(), reason=f"real TA map not found at {REAL_TA}")
@@ -74,16 +55,15 @@ def test_real_ta_map_without_ground_state_is_a_warning():
     # the project's reader: no ground state → no gain claimed, two warnings, ΔA still plotted.
     from multiphoton.io.ta_ascii import read_ta_ascii
 
-    ctx = FakeContext({"file": read_ta_ascii(REAL_TA)})
-    glue.run_ta_map(_m("ta_map"), ctx)
-    assert ctx.results.samples == {}
-    assert [(w.quantity, w.reason) for w in ctx.results.warnings] == [
+    ctx = run(TA_MAP, {"file": read_ta_ascii(REAL_TA)})
+    assert ctx.samples == {}
+    assert [(w.quantity, w.reason) for w in ctx.warnings] == [
         ("gain_bandwidth_meV", "no ground-state spectrum: net gain undefined"),
         ("gain_lifetime_ns", "no ground-state spectrum: net gain undefined"),
     ]
-    plot, = ctx.results.plots
+    plot, = ctx.plots
     assert plot["ground_state"] is None and plot["net_absorbance"] is None
-    _json_ok(ctx.results.plots)
+    _json_ok(ctx.plots)
 
 
 def _laser(line=True):
@@ -97,22 +77,20 @@ def _laser(line=True):
 
 
 def test_laser_series():
-    ctx = FakeContext({"file": _laser()})
-    glue.run_laser_series(_m("laser_series"), ctx)
-    q = ctx.results.samples["QS-8.2"]
+    ctx = run(LASER_SERIES, {"file": _laser()}, sample="QS-8.2")
+    q = ctx.samples["QS-8.2"]
     assert q["laser_threshold_mJ_cm2"].value == pytest.approx(1.1, rel=0.05)
     assert q["laser_linewidth_meV"].value == pytest.approx(0.77, rel=0.15)
-    plot, = ctx.results.plots
+    plot, = ctx.plots
     assert plot["family"] == "laser_series" and sum(plot["above"]) == 7 and len(plot["fit"]) == 2
-    _json_ok(ctx.results.plots)
+    _json_ok(ctx.plots)
 
 
 def test_laser_series_without_lasing_warns():
-    ctx = FakeContext({"file": _laser(line=False)})
-    glue.run_laser_series(_m("laser_series"), ctx)
-    assert ctx.results.samples == {}
-    assert {w.quantity for w in ctx.results.warnings} == {"laser_threshold_mJ_cm2", "laser_linewidth_meV"}
-    assert all("narrower than the PL band" in w.reason for w in ctx.results.warnings)
+    ctx = run(LASER_SERIES, {"file": _laser(line=False)})
+    assert ctx.samples == {}
+    assert {w.quantity for w in ctx.warnings} == {"laser_threshold_mJ_cm2", "laser_linewidth_meV"}
+    assert all("narrower than the PL band" in w.reason for w in ctx.warnings)
 
 
 def _time_series():
@@ -125,19 +103,17 @@ def _time_series():
 
 
 def test_time_series():
-    ctx = FakeContext({"file": _time_series()})
-    glue.run_time_series(_m("time_series", rep_rate_Hz=200.0, fluence_mJ_cm2=1.5), ctx)
-    q = ctx.results.samples["QS-8.2"]
+    ctx = run(TIME_SERIES, {"file": _time_series()}, sample="QS-8.2", rep_rate_Hz=200.0, fluence_mJ_cm2=1.5)
+    q = ctx.samples["QS-8.2"]
     assert q["shots"].value == 360000.0 and q["shots"].stderr == 0.0
     assert q["mode_drift_meV_per_min"].value == pytest.approx(1 / 3, rel=0.02)
     assert q["intensity_retention"].value == pytest.approx(1.0, abs=0.05)
-    plot, = ctx.results.plots
+    plot, = ctx.plots
     assert plot["family"] == "time_series" and len(plot["mode_eV"]) == len(plot["mode_track"])
-    _json_ok(ctx.results.plots)
+    _json_ok(ctx.plots)
 
 
 def test_time_series_without_rep_rate_warns_for_shots():
-    ctx = FakeContext({"file": _time_series()})
-    glue.run_time_series(_m("time_series"), ctx)
-    assert "shots" not in ctx.results.samples["QS-8.2"]
-    assert [w.quantity for w in ctx.results.warnings] == ["shots"]
+    ctx = run(TIME_SERIES, {"file": _time_series()}, sample="QS-8.2")
+    assert "shots" not in ctx.samples["QS-8.2"]
+    assert [w.quantity for w in ctx.warnings] == ["shots"]

@@ -1,4 +1,4 @@
-"""Glue for TRPL and ASE series: quantities, warnings and plot data through a Context."""
+"""Steps for TRPL and ASE series: quantities, warnings and plot data, recorded as the core does."""
 import json
 
 import numpy as np
@@ -6,26 +6,11 @@ import pytest
 
 from multiphoton.data import Decay, DecaySeries, SpectrumSeries
 from multiphoton.errors import InputError
-from multiphoton.io.manifest import Measurement
 from multiphoton.models.cascade import cascade_pl
-from multiphoton.pipeline.core import Context
-from multiphoton.pipeline.emission import run_ase_series, run_trpl_series
-from multiphoton.results import Estimate, Results, _jsonable
-
-
-class FakeContext(Context):
-    """The real Context with loading replaced by in-memory containers."""
-
-    def __init__(self, data):
-        super().__init__(manifest=None, results=Results(name="test"))
-        self._data = data
-
-    def load(self, m, key="file", kind=None):
-        return self._data.get(key)
-
-
-def _m(kind, **options):
-    return Measurement(sample="QS", kind=kind, index=3, files={"file": None}, options=options)
+from multiphoton.pipeline.steps.ase import ASE_SERIES
+from multiphoton.pipeline.steps.trpl import TRPL_SERIES
+from multiphoton.results import Estimate, _jsonable
+from steps_support import run
 
 
 # ------------------------------------------------------------------------------ TRPL
@@ -41,14 +26,13 @@ def _trpl(seed):
 
 
 def test_trpl_series_sets_lifetimes_and_plot():
-    ctx = FakeContext({"file": _trpl(0)})
-    run_trpl_series(_m("trpl_series", excitation_eV=1.55), ctx)
-    q = ctx.results.samples["QS"]
+    ctx = run(TRPL_SERIES, {"file": _trpl(0)}, excitation_eV=1.55)
+    q = ctx.samples["QS"]
     xx, x = q["tau_xx_ns"], q["tau_x_ns"]
     assert xx.method == "klimov-difference" and abs(xx.value - 6.7) < 3 * xx.stderr
     assert x.method == "low-fluence-tail" and abs(x.value - 25.0) < 3 * x.stderr
     assert q["tau_xx_global_ns"].method == "global-cascade"
-    (plot,) = ctx.results.plots
+    (plot,) = ctx.plots
     assert plot["family"] == "trpl" and plot["measurement"] == 3 and plot["sample"] == "QS"
     assert np.shape(plot["normalized"]) == (FL.size, TB.size)
     assert len(plot["window_ns"]) == 2 and plot["tau_xx_ns"] == xx.value
@@ -57,24 +41,22 @@ def test_trpl_series_sets_lifetimes_and_plot():
 
 def test_trpl_series_with_irf_and_bad_irf():
     irf = Decay(TB, np.exp(-0.5 * (TB / 0.1) ** 2) * 1e4 + 1e-3)
-    ctx = FakeContext({"file": _trpl(1), "irf": irf})
-    run_trpl_series(_m("trpl_series", excitation_eV=1.55), ctx)
-    q = ctx.results.samples["QS"]
+    q = run(TRPL_SERIES, {"file": _trpl(1), "irf": irf}, excitation_eV=1.55).samples["QS"]
     assert q["tau_x_ns"].method == "low-fluence-tail"
     x = q["tau_x_irf_ns"]
     # whole trace: single exciton plus a ~2 % biexciton admixture at the low fluences
     assert x.method == "irf-reconvolution" and abs(x.value / 25.0 - 1) < 0.02
-    bad = FakeContext({"file": _trpl(1), "irf": Decay(TB[::2], irf.counts[::2])})
     with pytest.raises(InputError, match=r"measurement #4 .*irf.*another time grid"):
-        run_trpl_series(_m("trpl_series", excitation_eV=1.55), bad)
+        run(TRPL_SERIES, {"file": _trpl(1), "irf": Decay(TB[::2], irf.counts[::2])}, excitation_eV=1.55)
 
 
 def test_trpl_series_options_are_checked():
-    ctx = FakeContext({"file": _trpl(2)})
+    data = {"file": _trpl(2)}
     with pytest.raises(InputError, match="window_ns"):
-        run_trpl_series(_m("trpl_series", window_ns="late"), ctx)
-    run_trpl_series(_m("trpl_series", window_ns=[60, 150], n_low=2), ctx)
-    assert ctx.results.samples["QS"]["tau_xx_ns"].details["window_ns"] == [60.0, 150.0]
+        run(TRPL_SERIES, data, window_ns="late")
+    xx = run(TRPL_SERIES, data, window_ns=[60, 150], n_low=2).samples["QS"]["tau_xx_ns"]
+    assert xx.details["window_ns"] == [60.0, 150.0]
+    assert xx.details["options"]["window_ns"] == [60.0, 150.0] and xx.details["options"]["n_low"] == 2
 
 
 # ------------------------------------------------------------------------------- ASE
@@ -95,21 +77,18 @@ def _ase(seed, f=F_ASE):
     return SpectrumSeries(f, E, counts)
 
 
-def _ase_ctx(series, *, sigma2=True, pl=True):
-    ctx = FakeContext({"file": series})
+def _ase_run(series, *, sigma2=True, pl=True, **options):
+    inputs = {}
     if pl:
-        ctx.set("QS", "pl_peak_eV", Estimate(value=E_X, stderr=0.001, method="second-derivative",
-                                             unit="eV"))
+        inputs["pl_peak_eV"] = Estimate(value=E_X, stderr=0.001, method="second-derivative", unit="eV")
     if sigma2:
-        ctx.set("QS", "sigma2_GM", Estimate(value=1.7e6, stderr=0.5e6, method="tpef-relative",
-                                            unit="GM"))
-    return ctx
+        inputs["sigma2_GM"] = Estimate(value=1.7e6, stderr=0.5e6, method="tpef-relative", unit="GM")
+    return run(ASE_SERIES, {"file": series}, inputs=inputs, **options)
 
 
 def test_ase_series_threshold_binding_excitons():
-    ctx = _ase_ctx(_ase(0))
-    run_ase_series(_m("ase_series", excitation_eV=1.55, pulse_fwhm_fs=80, pulse_shape="rect"), ctx)
-    q = ctx.results.samples["QS"]
+    ctx = _ase_run(_ase(0), excitation_eV=1.55, pulse_fwhm_fs=80, pulse_shape="rect")
+    q = ctx.samples["QS"]
     th = q["ase_threshold_mJ_cm2"]
     assert abs(th.value - F_TH) < 3 * th.stderr and abs(th.value / F_TH - 1) < 0.08
     b = q["biexciton_binding_meV"]
@@ -120,7 +99,7 @@ def test_ase_series_threshold_binding_excitons():
     assert n.value == pytest.approx(expected, rel=1e-9)
     assert n.stderr > 0.25 * n.value  # σ₂'s 30 % dominates
     assert "ase_threshold_linewidth_mJ_cm2" in q
-    (plot,) = ctx.results.plots
+    (plot,) = ctx.plots
     assert plot["family"] == "ase_series" and plot["threshold_mJ_cm2"] == th.value
     assert len(plot["below_fit"]) == 2 and len(plot["above_fit"]) == 2
     assert plot["ase_peak_eV"] == pytest.approx(E_XX, abs=0.003)
@@ -128,22 +107,19 @@ def test_ase_series_threshold_binding_excitons():
 
 
 def test_ase_series_missing_inputs_are_warnings():
-    ctx = _ase_ctx(_ase(1), sigma2=False, pl=False)
-    run_ase_series(_m("ase_series", excitation_eV=1.55), ctx)
-    reasons = {w.quantity: w.reason for w in ctx.results.warnings}
+    ctx = _ase_run(_ase(1), sigma2=False, pl=False, excitation_eV=1.55)
+    reasons = {w.quantity: w.reason for w in ctx.warnings}
     assert "no pl_peak_eV" in reasons["biexciton_binding_meV"]
     assert "no sigma2_GM" in reasons["excitons_at_threshold"]
-    ctx = _ase_ctx(_ase(1))
-    run_ase_series(_m("ase_series", excitation_eV=1.55), ctx)  # no pulse_fwhm_fs
-    assert any("pulse_fwhm_fs" in w.reason for w in ctx.results.warnings)
+    ctx = _ase_run(_ase(1), excitation_eV=1.55)  # no pulse_fwhm_fs
+    assert any("pulse_fwhm_fs" in w.reason for w in ctx.warnings)
 
 
 def test_ase_series_too_few_points_above_threshold_is_a_warning():
     f = np.r_[np.linspace(0.3, 1.4, 9), 1.8, 2.4]
-    ctx = _ase_ctx(_ase(2, f=f))
-    run_ase_series(_m("ase_series", excitation_eV=1.55, pulse_fwhm_fs=80), ctx)
-    reasons = {w.quantity: w.reason for w in ctx.results.warnings}
-    assert "ase_threshold_mJ_cm2" not in ctx.results.samples.get("QS", {})
+    ctx = _ase_run(_ase(2, f=f), excitation_eV=1.55, pulse_fwhm_fs=80)
+    reasons = {w.quantity: w.reason for w in ctx.warnings}
+    assert "ase_threshold_mJ_cm2" not in ctx.samples.get("QS", {})
     assert "measurement #4" in reasons["ase_threshold_mJ_cm2"]
     assert "at least 5" in reasons["ase_threshold_mJ_cm2"]
     assert "no ASE threshold" in reasons["excitons_at_threshold"]

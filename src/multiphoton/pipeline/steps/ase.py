@@ -1,0 +1,120 @@
+"""The ASE step: threshold, ASE peak, biexciton binding energy, ⟨N⟩ at threshold."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from ...analysis import spectra, threshold
+from ...io.options import ASESeriesOptions
+from ...results import Estimate
+from ._step import Step, StepResult
+
+__all__ = ["ASE_SERIES", "run_ase_series"]
+
+
+def _ase_peak(series, th: Estimate):
+    """Peak of the ASE feature at the lowest fluence above threshold (spontaneous part removed).
+
+    The spectrum just below threshold, scaled by the sub-threshold linear trend to the
+    fluence above, is subtracted; the peak of the difference is located by the
+    second-derivative method.
+    """
+    f = series.fluence_mJ_cm2
+    above = np.nonzero(f > th.value)[0]
+    below = np.nonzero(f < th.value)[0]
+    k, j = int(above[0]), int(below[-1])
+    a = th.params["intercept"][0]
+    b = th.params["slope_below"][0]
+    trend_k, trend_j = a + b * f[k], a + b * f[j]
+    # linear sub-threshold trend; if it is not positive there, scale with fluence
+    scale = trend_k / trend_j if trend_j > 0 and trend_k > 0 else f[k] / f[j]
+    diff = series.counts[k] - scale * series.counts[j]
+    peak = spectra.peak_energy(series.energy_eV, diff, method="second-derivative")
+    peak = replace(peak, method="ase-difference-second-derivative",
+                   details={**peak.details, "fluence_mJ_cm2": float(f[k]),
+                            "subtracted_fluence_mJ_cm2": float(f[j]), "subtracted_scale": float(scale)})
+    return peak
+
+
+def _excitons(out: StepResult, o: ASESeriesOptions, th: Estimate, inputs) -> None:
+    """⟨N⟩ at the ASE threshold from σ₂ and the pulse (data contract section 3)."""
+    sigma2 = inputs.get("sigma2_GM")
+    if sigma2 is None:
+        out.warn("excitons_at_threshold", f"{o.where}: no sigma2_GM for this sample (add a tpef measurement)")
+        return
+    for key in ("pulse_fwhm_fs", "excitation_eV"):
+        if getattr(o, key) is None:
+            out.warn("excitons_at_threshold", f"{o.where}: {key} is not given; add `{key} = …` to compute "
+                     "excitons per particle")
+            return
+    n_th = threshold.excitons_two_photon(th.to_ufloat(), sigma2_GM=sigma2.to_ufloat(),
+                                         excitation_eV=o.excitation_eV, pulse_fwhm_fs=o.pulse_fwhm_fs,
+                                         pulse_shape=o.pulse_shape)
+    out.add("excitons_at_threshold", Estimate.from_ufloat(
+        n_th, method="two-photon-g-sigma2-J2-over-tau", unit="", details={"pulse_shape": o.pulse_shape}))
+
+
+def _hinge_lines(th: Estimate):
+    """(slope, intercept) of the sub- and above-threshold lines of the hinge fit."""
+    if not th.success:
+        return None, None
+    a, b = th.params["intercept"][0], th.params["slope_below"][0]
+    b2 = th.params["slope_above"][0]
+    return [b, a], [b2, a + (b - b2) * th.value]
+
+
+def run_ase_series(data, o: ASESeriesOptions, inputs) -> StepResult:
+    """ASE threshold, biexciton binding energy, ⟨N⟩ at threshold; plot ``ase_series``.
+
+    Quantities: ``ase_threshold_mJ_cm2`` (hinge fit of integrated emission),
+    ``ase_threshold_linewidth_mJ_cm2`` (linewidth-narrowing onset, a cross-check),
+    ``ase_peak_eV``, ``biexciton_binding_meV`` = E_PL − E_ASE (needs ``pl_peak_eV``),
+    ``excitons_at_threshold`` (needs ``sigma2_GM``, ``excitation_eV``, ``pulse_fwhm_fs``).
+    """
+    s = data["file"]
+    out = StepResult()
+    e, f, counts = s.energy_eV, s.fluence_mJ_cm2, s.counts
+    integ = np.asarray(spectra.integrated_intensity(e, counts))
+    widths = [spectra.fwhm_meV(e, c) for c in counts]
+    th = threshold.ase_threshold(f, integ)
+    th = replace(th, message=f"{o.where}: {th.message}" if th.message else "")
+    out.add("ase_threshold_mJ_cm2", th)
+    if all(w.success for w in widths):
+        out.add("ase_threshold_linewidth_mJ_cm2", threshold.linewidth_threshold(
+            f, [w.value for w in widths], fwhm_stderr_meV=[max(w.stderr, 1e-3) for w in widths]))
+    else:
+        out.warn("ase_threshold_linewidth_mJ_cm2", f"{o.where}: a spectrum has no measurable FWHM")
+    ase_peak = None
+    pl_peak = inputs.get("pl_peak_eV")
+    if th.success:
+        ase_peak = _ase_peak(s, th)
+        out.add("ase_peak_eV", ase_peak)
+        if pl_peak is None:
+            out.warn("biexciton_binding_meV", f"{o.where}: no pl_peak_eV for this "
+                     "sample (add a pl_spectrum or pl_fluence_series measurement)")
+        elif ase_peak.success:
+            binding = (pl_peak.to_ufloat() - ase_peak.to_ufloat()) * 1e3
+            out.add("biexciton_binding_meV", Estimate.from_ufloat(
+                binding, method="pl-peak-minus-ase-peak", unit="meV", details={"ase_peak_eV": ase_peak.value}))
+        _excitons(out, o, th, inputs)
+    else:
+        for q in ("biexciton_binding_meV", "excitons_at_threshold"):
+            out.warn(q, f"{o.where}: no ASE threshold ({th.message})")
+    below_fit, above_fit = _hinge_lines(th)
+    out.plots.append({
+        "family": "ase_series", "sample": o.sample, "measurement": o.index,
+        "fluence_mJ_cm2": f, "energy_eV": e, "counts": counts, "integrated": integ,
+        "fwhm_meV": [w.value if w.success else None for w in widths],
+        "threshold_mJ_cm2": th.value if th.success else None,
+        "threshold_stderr": th.stderr if th.success else None,
+        "below_fit": below_fit, "above_fit": above_fit,
+        "ase_peak_eV": ase_peak.value if ase_peak is not None and ase_peak.success else None,
+        "pl_peak_eV": pl_peak.value if pl_peak is not None else None,
+    })
+    return out
+
+
+ASE_SERIES = Step(kind="ase_series", run=run_ase_series, needs=("pl_peak_eV", "sigma2_GM"),
+                  provides=("ase_threshold_mJ_cm2", "ase_threshold_linewidth_mJ_cm2", "ase_peak_eV",
+                            "biexciton_binding_meV", "excitons_at_threshold"))

@@ -1,0 +1,82 @@
+"""Steps for emission spectra: absorption (shared), PL spectrum, PL fluence series."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from ...analysis import powerlaw, spectra
+from ...results import Estimate
+from ._step import Step, StepResult
+
+__all__ = ["ABSORPTION", "PL_SPECTRUM", "PL_FLUENCE_SERIES", "peak", "integrated"]
+
+
+def run_absorption(data, options, inputs) -> StepResult:
+    """Share the absorption spectrum (σ₁ at other energies, figures)."""
+    return StepResult(shared={"absorption_spectrum": data["file"]})
+
+
+def peak(energy_eV, counts) -> Estimate:
+    """PL peak energy: a line-shape fit, the smoothed second derivative as fallback.
+
+    A line-shape fit is within 1 meV on simulated spectra; the second derivative
+    scatters 7-8 meV with the biexciton shoulder (docs/trpl-and-ase.md).
+    """
+    fit = spectra.peak_energy(energy_eV, counts, method="peak-fit")
+    if fit.success:
+        return fit
+    second = spectra.peak_energy(energy_eV, counts, method="second-derivative")
+    if second.success:
+        return replace(second, message=f"peak fit failed ({fit.message}); second-derivative minimum used")
+    return fit
+
+
+def integrated(series) -> np.ndarray:
+    """Integrated emission of each spectrum of a series (counts·eV)."""
+    return np.trapezoid(series.counts, series.energy_eV, axis=-1)
+
+
+def run_pl_spectrum(data, options, inputs) -> StepResult:
+    """PL peak energy (a fallback for the series' peak) and FWHM of a single spectrum."""
+    sp = data["file"]
+    out = StepResult()
+    pk = peak(sp.energy_eV, sp.counts)
+    width = spectra.fwhm_meV(sp.energy_eV, sp.counts)
+    out.add("pl_peak_eV", pk)
+    out.add("pl_fwhm_meV", width)
+    out.plots.append({
+        "family": "pl_spectrum", "sample": options.sample, "measurement": options.index,
+        "energy_eV": sp.energy_eV, "counts": sp.counts,
+        "peak_eV": pk.value if pk.success else None,
+        "fwhm_meV": width.value if width.success else None,
+    })
+    return out
+
+
+def run_pl_fluence_series(data, options, inputs) -> StepResult:
+    """Power-law order (saturation excluded) and the PL peak of the lowest-fluence spectrum."""
+    s = data["file"]
+    out = StepResult()
+    if s.fluence_mJ_cm2.size < 3:
+        out.warn("pl_order", f"{options.where}: only {s.fluence_mJ_cm2.size} fluences; need ≥ 3")
+        return out
+    integ = integrated(s)
+    order = powerlaw.power_law_order(s.fluence_mJ_cm2, integ)
+    out.add("pl_order", order)
+    out.add("pl_peak_eV", peak(s.energy_eV, s.counts[0]))
+    used = order.details.get("used") if order.success else None
+    out.plots.append({
+        "family": "pl_fluence_series", "sample": options.sample, "measurement": options.index,
+        "fluence_mJ_cm2": s.fluence_mJ_cm2, "energy_eV": s.energy_eV, "counts": s.counts,
+        "integrated": integ, "used": used,
+        "slope": order.value if order.success else None,
+        "slope_stderr": order.stderr if order.success else None,
+        "intercept": order.params.get("intercept_log10", (None, None))[0] if order.success else None,
+    })
+    return out
+
+
+ABSORPTION = Step(kind="absorption", run=run_absorption, shares=("absorption_spectrum",))
+PL_SPECTRUM = Step(kind="pl_spectrum", run=run_pl_spectrum, provides=("pl_fwhm_meV",), fallback=("pl_peak_eV",))
+PL_FLUENCE_SERIES = Step(kind="pl_fluence_series", run=run_pl_fluence_series, provides=("pl_order", "pl_peak_eV"))

@@ -1,0 +1,125 @@
+"""The TPEF step: σ₂ (GM) by the relative method against a reference dye, and σ₂/V."""
+from __future__ import annotations
+
+import numpy as np
+from uncertainties import ufloat
+
+from ... import standards
+from ...analysis import cross_section, powerlaw
+from ...constants import GM_CM4_S
+from ...errors import InputError
+from ...io.options import TPEFOptions
+from ...results import Estimate
+from ._step import Step, StepResult
+from .pl import integrated
+
+__all__ = ["TPEF", "run_tpef"]
+
+ENERGY_MATCH_EV = 0.03
+"""σ₁ from ICP is used for TPEF as it is only within this of the ICP energy (eV)."""
+
+CM3_PER_NM3 = 1e-21
+"""Volume conversion, cm³ per nm³."""
+
+
+def _sample_sigma1(o: TPEFOptions, inputs, energy_eV: float):
+    """σ₁ of the sample at the one-photon TPEF energy, with where it came from."""
+    if o.sample_sigma1_cm2 is not None:
+        return o.sample_sigma1_cm2, "manifest sample_sigma1_cm2"
+    est = inputs.get("sigma1_cm2")
+    if est is None:
+        return None, "no σ₁: the sample has no [sample.icp] (or sample_sigma1_cm2 in the tpef measurement)"
+    sigma1 = est.to_ufloat()
+    icp_eV = float(est.details["energy_eV"])
+    if abs(icp_eV - energy_eV) <= ENERGY_MATCH_EV:
+        return sigma1, f"ICP-OES at {icp_eV} eV"
+    spectra = inputs.get("absorption_spectrum", ())
+    if o.absorption is not None:
+        spectra = tuple((n, a) for n, a in spectra if n == o.absorption)
+        if not spectra:
+            return None, f"{o.where}: no absorption measurement of this sample is named {o.absorption!r}"
+    if not spectra:
+        return None, (f"σ₁ is known at {icp_eV} eV but the one-photon excitation is at "
+                      f"{energy_eV} eV; add an absorption measurement of the sample to scale it")
+    if len(spectra) > 1:
+        return None, (f"σ₁ is known at {icp_eV} eV but the one-photon excitation is at {energy_eV} eV, and "
+                      f"the sample has {len(spectra)} absorption spectra; name the solution spectrum to scale "
+                      "it with: `absorption = \"NAME\"` in the tpef measurement and `name = \"NAME\"` in that "
+                      "absorption measurement")
+    ab = spectra[0][1]
+    for e in (energy_eV, icp_eV):
+        if not ab.energy_eV[0] <= e <= ab.energy_eV[-1]:
+            return None, f"the absorption spectrum does not cover {e} eV"
+    ratio = np.interp(energy_eV, ab.energy_eV, ab.absorbance) / np.interp(icp_eV, ab.energy_eV, ab.absorbance)
+    return sigma1 * float(ratio), f"ICP-OES at {icp_eV} eV scaled by the absorption spectrum"
+
+
+def _reference(o: TPEFOptions):
+    """Reference σ₂ and σ₁ (uncertain numbers) with their sources."""
+    if o.reference_sigma2_GM is not None:
+        ref2, src2 = o.reference_sigma2_GM, "manifest reference_sigma2_GM"
+    else:
+        rv = standards.sigma2_GM(o.reference, o.excitation_eV)
+        ref2, src2 = ufloat(rv.value, rv.std), rv.source
+    if o.reference_sigma1_cm2 is not None:
+        ref1, src1 = o.reference_sigma1_cm2, "manifest reference_sigma1_cm2"
+    else:
+        rv = standards.sigma1_cm2(o.reference, o.excitation_1p_eV)
+        ref1, src1 = ufloat(rv.value, rv.std), rv.source
+    return ref2, src2, ref1, src1
+
+
+def run_tpef(data, o: TPEFOptions, inputs) -> StepResult:
+    """σ₂ by relative TPEF (data contract section 3) and σ₂ per particle volume.
+
+    Also gives ``pl_order`` of the sample's two-photon series when no
+    ``pl_fluence_series`` of the sample does (a fallback).
+    """
+    out = StepResult()
+    s2, r2, s1, r1 = (data[k] for k in ("sample_2p", "reference_2p", "sample_1p", "reference_1p"))
+    for label, series in (("sample_2p", s2), ("reference_2p", r2)):
+        if series.fluence_mJ_cm2.size < 3:
+            raise InputError(f"{o.where}, {label}: needs at least 3 fluences for the quadratic fit, "
+                             f"got {series.fluence_mJ_cm2.size}.")
+    is2, ir2 = integrated(s2), integrated(r2)
+    mask_s = powerlaw.find_saturation(s2.fluence_mJ_cm2, is2)
+    mask_r = powerlaw.find_saturation(r2.fluence_mJ_cm2, ir2)
+    f2x = cross_section.quadratic_coefficient(s2.fluence_mJ_cm2, is2, mask=mask_s)
+    f2r = cross_section.quadratic_coefficient(r2.fluence_mJ_cm2, ir2, mask=mask_r)
+    f1x = cross_section.integrated_with_noise(s1.energy_eV, s1.counts)
+    f1r = cross_section.integrated_with_noise(r1.energy_eV, r1.counts)
+    ref2, src2, ref1, src1 = _reference(o)
+    out.add("pl_order", powerlaw.power_law_order(s2.fluence_mJ_cm2, is2))
+    sigma1, src_s1 = _sample_sigma1(o, inputs, o.excitation_1p_eV)
+    out.plots.append({
+        "family": "tpef", "sample": o.sample, "measurement": o.index,
+        "sample_fluence_mJ_cm2": s2.fluence_mJ_cm2, "sample_integrated": is2,
+        "reference_fluence_mJ_cm2": r2.fluence_mJ_cm2, "reference_integrated": ir2,
+        "sample_coef": float(getattr(f2x, "nominal_value", f2x)),
+        "reference_coef": float(getattr(f2r, "nominal_value", f2r)),
+    })
+    if sigma1 is None:
+        out.warn("sigma2_GM", src_s1)
+        return out
+    sigma2 = cross_section.sigma2_relative_GM(
+        reference_sigma2_GM=ref2, sample_sigma1_cm2=sigma1, reference_sigma1_cm2=ref1,
+        sample_f2=f2x, reference_f2=f2r, sample_f1=f1x, reference_f1=f1r)
+    details = {
+        "reference": o.reference, "reference_sigma2_source": src2, "reference_sigma1_source": src1,
+        "sample_sigma1_source": src_s1, "excitation_eV": o.excitation_eV, "excitation_1p_eV": o.excitation_1p_eV,
+        "saturated_points_excluded": int((~mask_s).sum() + (~mask_r).sum()),
+        "assumption": "equal quantum yields under one- and two-photon excitation",
+    }
+    out.add("sigma2_GM", Estimate.from_ufloat(sigma2, method="tpef-relative", unit="GM", details=details))
+    volume = inputs.get("total_volume_nm3")
+    if volume is None:
+        out.warn("sigma2_per_volume_cm_s", "particle volume unknown (no TEM sizes)")
+        return out
+    per_volume = sigma2 * GM_CM4_S / (volume.to_ufloat() * CM3_PER_NM3)
+    out.add("sigma2_per_volume_cm_s",
+            Estimate.from_ufloat(per_volume, method="tpef-relative/tem-volume", unit="cm s"))
+    return out
+
+
+TPEF = Step(kind="tpef", run=run_tpef, needs=("sigma1_cm2", "total_volume_nm3", "absorption_spectrum"),
+            provides=("sigma2_GM", "sigma2_per_volume_cm_s"), fallback=("pl_order",))
