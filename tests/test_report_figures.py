@@ -125,6 +125,13 @@ def test_ta_map_without_net_absorbance_or_dA_says_so():
         draw(without(PLOTS["ta_map"], "net_absorbance"))
 
 
+def test_ta_map_axis_labels_name_the_quantity():
+    with figure_style():
+        fig = draw(PLOTS["ta_map"])
+    assert fig.axes[0].get_ylabel() == "A₀ + ΔA (OD)"
+    assert fig.axes[-1].get_ylabel() == "A₀ + ΔA (OD)"          # the colour bar
+
+
 def test_unknown_family_is_an_input_error():
     with pytest.raises(InputError, match="family 'unknown_family' is unknown"):
         draw(_UnknownPlot(sample="A", measurement=0))

@@ -83,9 +83,9 @@ def plot_ta_map(plot: TAMapPlot) -> Figure:
     for region in regions:
         if not np.isfinite(region).all():
             continue
-        label = "gain region" + (f" at {bw_delay:.3g} ps" if bw_delay is not None else "")
+        region_label = "gain region" + (f" at {bw_delay:.3g} ps" if bw_delay is not None else "")
         ax.axvspan(float(region[0]), float(region[1]), color="#2b6cb0", alpha=0.15, lw=0,
-                   label=label if first else None)
+                   label=region_label if first else None)
         first = False
     ax.set(xlabel="Energy (eV)", ylabel=label, title=what if net_is_delta else f"{what} spectra")
     ax.legend(loc="best", fontsize=6.5)
