@@ -1,4 +1,4 @@
-"""Synthetic Results and plot dicts (docs/plot-data.md) for the report tests.
+"""Synthetic Results and plot objects (multiphoton.plotdata) for the report tests.
 
 Small arrays (a few fluences, ~60 energies) so that figures render fast. The numbers
 are shaped like the paper's data but nothing here is physics under test: the report
@@ -6,21 +6,25 @@ only draws and formats what it is given.
 """
 from __future__ import annotations
 
-import copy
+import dataclasses
 
 import numpy as np
 
+from multiphoton.plotdata import (
+    PLOT_TYPES, ASESeriesPlot, LaserSeriesPlot, PlotData, PLFluenceSeriesPlot, PLSpectrumPlot,
+    TAMapPlot, TimeSeriesPlot, TPEFPlot, TRPLPlot,
+)
 from multiphoton.results import Estimate, Results, Warning_
 
-__all__ = ["make_plots", "make_results", "OPTIONAL_KEYS"]
+__all__ = ["make_plots", "make_results", "OPTIONAL_KEYS", "REQUIRED_KEYS", "without", "emptied"]
 
 
 def _gauss(x, centre, width):
     return np.exp(-0.5 * ((x - centre) / width) ** 2)
 
 
-def make_plots(sample: str = "QS-4.5", *, seed: int = 0) -> list[dict]:
-    """One plot dict of every family for ``sample`` (JSON-serialisable lists)."""
+def make_plots(sample: str = "QS-4.5", *, seed: int = 0) -> list[PlotData]:
+    """One plot object of every family for ``sample``."""
     rng = np.random.default_rng(seed)
     energy = np.linspace(1.7, 2.2, 60)
     fluence = np.array([0.2, 0.4, 0.8, 1.6, 3.2])
@@ -42,65 +46,60 @@ def make_plots(sample: str = "QS-4.5", *, seed: int = 0) -> list[dict]:
     mode_t = np.concatenate([t_s, t_s[3:]])
     mode_e = np.concatenate([1.95 + 1e-5 * t_s / 6, 1.97 + 1e-5 * t_s[3:] / 6])
     return [
-        {"family": "pl_fluence_series", "sample": sample, "measurement": 0,
-         "fluence_mJ_cm2": fluence.tolist(), "energy_eV": energy.tolist(), "counts": pl_counts,
-         "integrated": integrated.tolist(), "used": [True, True, True, False, False],
-         "slope": 2.0, "slope_stderr": 0.05, "intercept": 3.0},
-        {"family": "pl_spectrum", "sample": sample, "measurement": 1,
-         "energy_eV": energy.tolist(), "counts": (1e3 * _gauss(energy, 1.925, 0.04)).tolist(),
-         "peak_eV": 1.925, "fwhm_meV": 94.0},
-        {"family": "tpef", "sample": sample, "measurement": 2,
-         "sample_fluence_mJ_cm2": fluence.tolist(), "sample_integrated": (50 * fluence**2).tolist(),
-         "reference_fluence_mJ_cm2": fluence.tolist(),
-         "reference_integrated": (2 * fluence**2 * (1 + rng.normal(0, 0.02, fluence.size))).tolist(),
-         "sample_coef": 50.0, "reference_coef": 2.0},
-        {"family": "trpl", "sample": sample, "measurement": 3,
-         "time_ns": time_ns.tolist(), "fluence_mJ_cm2": fluence.tolist(), "normalized": normalized,
-         "window_ns": [50.0, 70.0], "low_fluence": [True, True, False, False, False],
-         "residual_time_ns": rt.tolist(), "residual": residual.tolist(),
-         "residual_fit": (3 * np.exp(-rt / 6.7)).tolist(), "tau_xx_ns": 6.7, "tau_x_ns": 30.0},
-        {"family": "ase_series", "sample": sample, "measurement": 4,
-         "fluence_mJ_cm2": fluence.tolist(), "energy_eV": energy.tolist(), "counts": pl_counts,
-         "integrated": (100 * fluence + np.where(fluence > 1.5, 800 * (fluence - 1.5), 0)).tolist(),
-         "fwhm_meV": [95, 94, 90, 40, 30], "threshold_mJ_cm2": 1.5, "threshold_stderr": 0.1,
-         "below_fit": [100.0, 0.0], "above_fit": [900.0, -1200.0],
-         "ase_peak_eV": 1.975, "pl_peak_eV": 1.925},
-        {"family": "ta_map", "sample": sample, "measurement": 5,
-         "delay_ps": delay.tolist(), "energy_eV": energy.tolist(), "net_absorbance": net.tolist(),
-         "ground_state": gs.tolist(), "gain_delays_ps": [1, 10, 1000], "bandwidth_delay_ps": 10.0,
-         "gain_region_eV": [[1.85, 2.05]], "noise_od": 0.005, "gain_lifetime_ns": 3.4},
-        {"family": "laser_series", "sample": sample, "measurement": 6,
-         "fluence_mJ_cm2": laser_f.tolist(), "energy_eV": energy.tolist(),
-         "counts": [(l * _gauss(energy, 1.95, 0.003) + 20 * _gauss(energy, 1.93, 0.04)).tolist()
+        PLFluenceSeriesPlot(sample=sample, measurement=0,
+            fluence_mJ_cm2=fluence.tolist(), energy_eV=energy.tolist(), counts=pl_counts,
+            integrated=integrated.tolist(), used=[True, True, True, False, False],
+            slope=2.0, slope_stderr=0.05, intercept=3.0),
+        PLSpectrumPlot(sample=sample, measurement=1,
+            energy_eV=energy.tolist(), counts=(1e3 * _gauss(energy, 1.925, 0.04)).tolist(),
+            peak_eV=1.925, fwhm_meV=94.0),
+        TPEFPlot(sample=sample, measurement=2,
+            sample_fluence_mJ_cm2=fluence.tolist(), sample_integrated=(50 * fluence**2).tolist(),
+            reference_fluence_mJ_cm2=fluence.tolist(),
+            reference_integrated=(2 * fluence**2 * (1 + rng.normal(0, 0.02, fluence.size))).tolist(),
+            sample_coef=50.0, reference_coef=2.0),
+        TRPLPlot(sample=sample, measurement=3,
+            time_ns=time_ns.tolist(), fluence_mJ_cm2=fluence.tolist(), normalized=normalized,
+            window_ns=[50.0, 70.0], low_fluence=[True, True, False, False, False],
+            residual_time_ns=rt.tolist(), residual=residual.tolist(),
+            residual_fit=(3 * np.exp(-rt / 6.7)).tolist(), tau_xx_ns=6.7, tau_x_ns=30.0),
+        ASESeriesPlot(sample=sample, measurement=4,
+            fluence_mJ_cm2=fluence.tolist(), energy_eV=energy.tolist(), counts=pl_counts,
+            integrated=(100 * fluence + np.where(fluence > 1.5, 800 * (fluence - 1.5), 0)).tolist(),
+            fwhm_meV=[95, 94, 90, 40, 30], threshold_mJ_cm2=1.5, threshold_stderr=0.1,
+            below_fit=[100.0, 0.0], above_fit=[900.0, -1200.0],
+            ase_peak_eV=1.975, pl_peak_eV=1.925),
+        TAMapPlot(sample=sample, measurement=5,
+            delay_ps=delay.tolist(), energy_eV=energy.tolist(), net_absorbance=net.tolist(),
+            ground_state=gs.tolist(), gain_delays_ps=[1, 10, 1000], bandwidth_delay_ps=10.0,
+            gain_region_eV=[[1.85, 2.05]], noise_od=0.005, gain_lifetime_ns=3.4),
+        LaserSeriesPlot(sample=sample, measurement=6,
+            fluence_mJ_cm2=laser_f.tolist(), energy_eV=energy.tolist(),
+            counts=[(l * _gauss(energy, 1.95, 0.003) + 20 * _gauss(energy, 1.93, 0.04)).tolist()
                     for l in line],
-         "line_intensity": line.tolist(), "above": (laser_f > 1.2).tolist(),
-         "fit": [500.0, -600.0], "threshold_mJ_cm2": 1.2, "mode_eV": [1.95], "linewidth_meV": 7.0},
-        {"family": "time_series", "sample": sample, "measurement": 7,
-         "time_s": t_s.tolist(), "energy_eV": energy.tolist(),
-         "counts": [(100 * _gauss(energy, 1.95, 0.01)).tolist() for _ in t_s],
-         "integrated": np.linspace(1, 2, t_s.size).tolist(), "mode_time_s": mode_t.tolist(),
-         "mode_eV": mode_e.tolist(), "mode_track": [0] * t_s.size + [1] * (t_s.size - 3),
-         "drift_meV_per_min": 0.33, "retention": 2.0},
+            line_intensity=line.tolist(), above=(laser_f > 1.2).tolist(),
+            fit=[500.0, -600.0], threshold_mJ_cm2=1.2, mode_eV=[1.95], linewidth_meV=7.0),
+        TimeSeriesPlot(sample=sample, measurement=7,
+            time_s=t_s.tolist(), energy_eV=energy.tolist(),
+            counts=[(100 * _gauss(energy, 1.95, 0.01)).tolist() for _ in t_s],
+            integrated=np.linspace(1, 2, t_s.size).tolist(), mode_time_s=mode_t.tolist(),
+            mode_eV=mode_e.tolist(), mode_track=[0] * t_s.size + [1] * (t_s.size - 3),
+            drift_meV_per_min=0.33, retention=2.0),
     ]
 
 
 OPTIONAL_KEYS = {
-    "pl_fluence_series": ["energy_eV", "counts", "integrated", "used", "slope", "slope_stderr",
-                          "intercept"],
-    "pl_spectrum": ["peak_eV", "fwhm_meV"],
-    "tpef": ["reference_fluence_mJ_cm2", "reference_integrated", "sample_coef", "reference_coef"],
-    "trpl": ["normalized", "window_ns", "low_fluence", "residual_time_ns", "residual",
-             "residual_fit", "tau_xx_ns", "tau_x_ns"],
-    "ase_series": ["energy_eV", "counts", "integrated", "fwhm_meV", "threshold_mJ_cm2",
-                   "threshold_stderr", "below_fit", "above_fit", "ase_peak_eV", "pl_peak_eV"],
-    "ta_map": ["ground_state", "gain_delays_ps", "bandwidth_delay_ps", "gain_region_eV",
-               "noise_od", "gain_lifetime_ns"],
-    "laser_series": ["energy_eV", "counts", "line_intensity", "above", "fit",
-                     "threshold_mJ_cm2", "mode_eV", "linewidth_meV"],
-    "time_series": ["energy_eV", "counts", "integrated", "mode_time_s", "mode_eV", "mode_track",
-                    "drift_meV_per_min", "retention"],
+    family: [f.name for f in dataclasses.fields(cls) if f.default is None]
+    for family, cls in PLOT_TYPES.items()
 }
-"""Keys of each family whose absence (or null) must still give a figure or a clear note."""
+"""Fields of each family that may be None: a figure (or a clear note) must still come."""
+
+REQUIRED_KEYS = {
+    family: [f.name for f in dataclasses.fields(cls)
+             if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+    for family, cls in PLOT_TYPES.items()
+}
+"""Fields of each family that plot_from_json refuses to do without."""
 
 
 def make_results(*, with_plots: bool = True) -> Results:
@@ -142,17 +141,24 @@ def make_results(*, with_plots: bool = True) -> Results:
     r.warnings.append(Warning_("QS-6.0", "laser_threshold_mJ_cm2", "no point above threshold <2>"))
     if with_plots:
         r.plots = make_plots("QS-4.5") + [
-            p for p in make_plots("QS-6.0", seed=1) if p["family"] in ("pl_fluence_series", "trpl")
+            p for p in make_plots("QS-6.0", seed=1) if p.family in ("pl_fluence_series", "trpl")
         ]
     return r
 
 
-def without(plot: dict, *keys: str, null: bool = False) -> dict:
-    """A deep copy of ``plot`` with ``keys`` removed (or set to None when ``null``)."""
-    out = copy.deepcopy(plot)
-    for k in keys:
-        if null:
-            out[k] = None
-        else:
-            out.pop(k, None)
-    return out
+def without(plot: PlotData, *keys: str) -> PlotData:
+    """A copy of ``plot`` with the optional fields ``keys`` set to None."""
+    return dataclasses.replace(plot, **{k: None for k in keys})
+
+
+def emptied(plot: PlotData) -> PlotData:
+    """A copy of ``plot`` with every array empty (fixed-length ones kept) and every
+    optional field None."""
+    changes = {}
+    for f in dataclasses.fields(plot):
+        fixed = all(isinstance(n, int) for n in plot._AXES.get(f.name, ("axis",)))
+        if "array" in f.metadata and not fixed:
+            changes[f.name] = None if f.default is None else []
+        elif f.default is None:
+            changes[f.name] = None
+    return dataclasses.replace(plot, **changes)

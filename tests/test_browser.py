@@ -57,7 +57,7 @@ def _run_chromium(page: Path, work: Path, *, width: int = 1280, height: int = 40
 def test_report_renders_without_network(tmp_path):
     results = make_results(with_plots=False)
     keep = ("pl_fluence_series", "trpl", "ta_map", "laser_series")
-    results.plots = [p for p in make_plots("QS-4.5") if p["family"] in keep]
+    results.plots = [p for p in make_plots("QS-4.5") if p.family in keep]
     out = tmp_path / "out"
     out.mkdir()
     write_report(results, out)

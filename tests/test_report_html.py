@@ -32,7 +32,7 @@ class _Tags(HTMLParser):
 
 def _small_results():
     r = make_results(with_plots=False)
-    plots = {p["family"]: p for p in make_plots("QS-4.5")}
+    plots = {p.family: p for p in make_plots("QS-4.5")}
     r.plots = [plots["pl_fluence_series"], plots["trpl"], plots["pl_spectrum"],
                without(plots["ta_map"], "net_absorbance")]      # one that cannot be drawn
     return r
@@ -113,7 +113,7 @@ def test_manifest_and_names_are_escaped(report):
 def test_report_rebuilds_from_results_json(report, tmp_path):
     out, results, _, html, _ = report
     (tmp_path / "results.json").write_text(json.dumps(results.to_json()), encoding="utf-8")
-    (tmp_path / "plot_data.json").write_text(json.dumps(results.plots), encoding="utf-8")
+    (tmp_path / "plot_data.json").write_text(json.dumps(results.plots_to_json()), encoding="utf-8")
     (tmp_path / "manifest.toml").write_text(results.manifest_text, encoding="utf-8")
     back = load_results(tmp_path / "results.json")
     write_report(back, tmp_path)

@@ -130,7 +130,7 @@ def test_render_terminal_transposes_what_does_not_fit():
 
 def _write_run(r: Results, folder: Path) -> Path:
     (folder / "results.json").write_text(json.dumps(r.to_json()), encoding="utf-8")
-    (folder / "plot_data.json").write_text(json.dumps(r.plots), encoding="utf-8")
+    (folder / "plot_data.json").write_text(json.dumps(r.plots_to_json()), encoding="utf-8")
     (folder / "manifest.toml").write_text(r.manifest_text, encoding="utf-8")
     return folder / "results.json"
 
@@ -170,3 +170,10 @@ def test_load_results_bad_inputs(tmp_path):
     (tmp_path / "plot_data.json").write_text(json.dumps({"family": "trpl"}), encoding="utf-8")
     with pytest.raises(InputError, match="plot_data.json: expected a JSON list"):
         load_results(bad)
+    entry = make_results().plots[0].to_json()
+    for change, message in (({"family": "nope"}, "family 'nope' is unknown"),
+                            ({"slop": 2.0}, "unknown key 'slop'; did you mean 'slope'"),
+                            ({"integrated": [1.0]}, "'integrated' has 1 entries, expected 5")):
+        (tmp_path / "plot_data.json").write_text(json.dumps([{**entry, **change}]), encoding="utf-8")
+        with pytest.raises(InputError, match=f"plot_data.json, entry 0: .*{message}"):
+            load_results(bad)

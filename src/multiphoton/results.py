@@ -9,9 +9,12 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from .plotdata import PlotData
 
 __all__ = ["Estimate", "Warning_", "Results", "RESULTS_SCHEMA"]
 
@@ -151,8 +154,10 @@ class Results:
         (``sigma2_GM``, ``tau_xx_ns``, …).
     warnings : list of Warning_
         Analyses the data could not support.
-    plots : list of dict
-        Figure data (JSON-serialisable arrays) for the report; see docs/plot-data.md.
+    plots : list of PlotData
+        Figure data for the report, one typed object per figure
+        (:mod:`multiphoton.plotdata`; docs/plot-data.md). Written as ``plot_data.json``
+        by :meth:`plots_to_json`.
     sample_info : dict of str to dict
         Per-sample descriptors from the manifest (core diameter, layers…) for tables.
     inputs : list of dict
@@ -166,7 +171,7 @@ class Results:
     name: str = ""
     samples: dict[str, dict[str, Estimate]] = field(default_factory=dict)
     warnings: list[Warning_] = field(default_factory=list)
-    plots: list[dict[str, Any]] = field(default_factory=list)
+    plots: list[PlotData] = field(default_factory=list)
     sample_info: dict[str, dict[str, Any]] = field(default_factory=dict)
     inputs: list[dict[str, Any]] = field(default_factory=list)
     manifest_text: str = ""
@@ -198,9 +203,18 @@ class Results:
             "inputs": list(self.inputs),
         }
 
+    def plots_to_json(self) -> list[dict[str, Any]]:
+        """The plot_data.json document: ``[plot.to_json() for plot in self.plots]`` (NaN → None)."""
+        # TODO(h11): remove the dict branch once the pipeline builds PlotData
+        return [_jsonable(p) if isinstance(p, Mapping) else p.to_json() for p in self.plots]
+
     @classmethod
     def from_json(cls, doc: Mapping[str, Any], *, plots=None, manifest_text: str = "") -> "Results":
-        """Rebuild Results from a results.json document (and optional plot data)."""
+        """Rebuild Results from a results.json document (and optional plot objects).
+
+        ``plots`` are :class:`~multiphoton.plotdata.PlotData` objects (read a
+        plot_data.json with :func:`multiphoton.plotdata.plot_from_json`).
+        """
         return cls(
             name=str(doc.get("name", "")),
             samples={

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 from ..errors import InputError
+from ..plotdata import PlotData, plot_from_json
 from ..results import RESULTS_SCHEMA, Results
 from .figures import render_figures
 from .html import render_html
@@ -28,7 +29,7 @@ __all__ = [
 ]
 
 PLOT_DATA_NAME = "plot_data.json"
-"""File beside ``results.json`` holding ``Results.plots`` (a JSON list of plot dicts)."""
+"""File beside ``results.json`` holding ``Results.plots`` (``Results.plots_to_json()``)."""
 
 MANIFEST_NAME = "manifest.toml"
 """Copy of the manifest beside ``results.json``."""
@@ -67,6 +68,7 @@ def write_report(results: Results, out_dir: str | Path) -> dict[str, Path]:
     written["table2.csv"] = write_table_csv(table2(results), out_dir / "table2.csv")
     fig_dir = out_dir / "figures"
     fig_dir.mkdir(exist_ok=True)
+    # TODO(h11): remove once the pipeline builds PlotData (render_figures converts dicts)
     figures = render_figures(results.plots, fig_dir)
     for fig in figures:
         for path in (fig.png, fig.svg):
@@ -81,8 +83,9 @@ def write_report(results: Results, out_dir: str | Path) -> dict[str, Path]:
 def load_results(results_json_path: str | Path) -> Results:
     """Read a run's ``results.json`` back into :class:`~multiphoton.results.Results`.
 
-    The sibling ``plot_data.json`` (a list of plot dicts) and ``manifest.toml`` are read
-    when present (figures and the manifest section are empty otherwise).
+    The sibling ``plot_data.json`` (its entries become :mod:`multiphoton.plotdata`
+    objects) and ``manifest.toml`` are read when present (figures and the manifest
+    section are empty otherwise).
 
     Parameters
     ----------
@@ -92,7 +95,8 @@ def load_results(results_json_path: str | Path) -> Results:
     Raises
     ------
     InputError
-        If a file is missing, not JSON, or not of schema ``multiphoton.results/1``.
+        If a file is missing, not JSON, or not of schema ``multiphoton.results/1``, or a
+        plot_data.json entry is not a plot of a known family with known keys.
     """
     path = Path(results_json_path)
     doc = _read_json(path, "results file")
@@ -102,15 +106,8 @@ def load_results(results_json_path: str | Path) -> Results:
             f"{path}: schema is {found!r}, expected {RESULTS_SCHEMA!r}; pass the results.json "
             "written by `multiphoton analyze`"
         )
-    plots: list = []
     plot_path = path.with_name(PLOT_DATA_NAME)
-    if plot_path.exists():
-        plots = _read_json(plot_path, "plot data")
-        if not isinstance(plots, list) or not all(isinstance(p, dict) for p in plots):
-            raise InputError(
-                f"{plot_path}: expected a JSON list of plot objects (docs/plot-data.md); "
-                "re-run `multiphoton analyze` to rewrite it"
-            )
+    plots = _read_plots(plot_path) if plot_path.exists() else []
     manifest_path = path.with_name(MANIFEST_NAME)
     manifest_text = manifest_path.read_text(encoding="utf-8") if manifest_path.exists() else ""
     try:
@@ -120,6 +117,23 @@ def load_results(results_json_path: str | Path) -> Results:
             f"{path}: cannot read the results ({exc!r}); pass the results.json written by "
             "`multiphoton analyze`"
         ) from None
+
+
+def _read_plots(plot_path: Path) -> list[PlotData]:
+    entries = _read_json(plot_path, "plot data")
+    if not isinstance(entries, list) or not all(isinstance(p, dict) for p in entries):
+        raise InputError(
+            f"{plot_path}: expected a JSON list of plot objects (docs/plot-data.md); "
+            "re-run `multiphoton analyze` to rewrite it"
+        )
+    plots = []
+    for k, entry in enumerate(entries):
+        try:
+            plots.append(plot_from_json(entry))
+        except InputError as exc:
+            raise InputError(f"{plot_path}, entry {k}: {exc}; re-run `multiphoton analyze` "
+                             "to rewrite it") from None
+    return plots
 
 
 def _read_json(path: Path, what: str):

@@ -1,7 +1,8 @@
-"""Figures of the report, one module per family, each reading only plot dicts
-(docs/plot-data.md) and returning a :class:`matplotlib.figure.Figure`.
+"""Figures of the report, one module per family, each reading only plot objects
+(:mod:`multiphoton.plotdata`, docs/plot-data.md) and returning a
+:class:`matplotlib.figure.Figure`.
 
-:func:`render_figures` draws every plot dict, plus the all-samples PL-order panel,
+:func:`render_figures` draws every plot, plus the all-samples PL-order panel,
 and saves each as PNG and SVG named ``<family>_<sample>_<measurement>``.
 """
 from __future__ import annotations
@@ -9,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from matplotlib.figure import Figure
 
 from ...errors import InputError
+from ...plotdata import PlotData, plot_from_json
 from ..style import figure_stem, figure_style, save_figure
 from .ase import plot_ase_series
 from .gain import plot_ta_map
@@ -40,7 +41,7 @@ __all__ = [
     "plot_trpl",
 ]
 
-PLOTTERS: dict[str, Callable[[Mapping[str, Any]], Figure]] = {
+PLOTTERS: dict[str, Callable[[PlotData], Figure]] = {
     "pl_fluence_series": plot_pl_fluence_series,
     "pl_spectrum": plot_pl_spectrum,
     "tpef": plot_tpef,
@@ -102,26 +103,28 @@ SUMMARY_STEM = "pl_order_all_samples"
 class FigureFile:
     """A figure of the report: where it was saved, or why it could not be drawn.
 
-    ``png`` and ``svg`` are None and ``note`` says why when the plot dict did not hold
-    enough to draw. ``sample`` is None for figures over all samples.
+    ``png`` and ``svg`` are None and ``note`` says why when the plot did not hold
+    enough to draw. ``sample`` and ``measurement`` are None for figures over all samples.
     """
 
     stem: str
     family: str
     sample: str | None
-    measurement: Any
+    measurement: int | None
     caption: str
     png: Path | None = None
     svg: Path | None = None
     note: str = ""
 
 
-def draw(plot: Mapping[str, Any]) -> Figure:
-    """The figure of one plot dict (raises :class:`InputError` if it cannot be drawn).
+def draw(plot: PlotData) -> Figure:
+    """The figure of one plot (raises :class:`InputError` if it cannot be drawn).
 
     Call it inside :func:`multiphoton.report.style.figure_style` for the house style.
     """
-    family = plot.get("family")
+    if isinstance(plot, Mapping):  # TODO(h11): remove once the pipeline builds PlotData
+        plot = plot_from_json(plot)
+    family = plot.family
     if family not in PLOTTERS:
         raise InputError(
             f"plot data family {family!r} is unknown; known families: {', '.join(PLOTTERS)}"
@@ -129,12 +132,37 @@ def draw(plot: Mapping[str, Any]) -> Figure:
     return PLOTTERS[family](plot)
 
 
-def render_figures(plots: Sequence[Mapping[str, Any]], directory: str | Path) -> list[FigureFile]:
-    """Draw and save every plot dict (and the all-samples PL panel) into ``directory``.
+def _from_dicts(plots) -> list[PlotData | FigureFile]:
+    """Plot dicts made into plot objects; one that cannot be becomes a FigureFile note."""
+    # TODO(h11): remove once the pipeline builds PlotData
+    out: list[PlotData | FigureFile] = []
+    for plot in plots:
+        if isinstance(plot, Mapping):
+            try:
+                plot = plot_from_json(plot)
+            except InputError as exc:
+                family, sample = str(plot.get("family")), str(plot.get("sample"))
+                stem = figure_stem(family, sample, plot.get("measurement"))
+                plot = FigureFile(stem, family, sample, plot.get("measurement"),
+                                  CAPTIONS.get(family, ""), note=str(exc))
+        out.append(plot)
+    return out
+
+
+def _unique(stem: str, seen: set[str]) -> str:
+    base, k = stem, 2
+    while stem in seen:
+        stem, k = f"{base}-{k}", k + 1
+    seen.add(stem)
+    return stem
+
+
+def render_figures(plots: Sequence[PlotData], directory: str | Path) -> list[FigureFile]:
+    """Draw and save every plot (and the all-samples PL panel) into ``directory``.
 
     Parameters
     ----------
-    plots : sequence of mapping
+    plots : sequence of PlotData
         ``Results.plots``.
     directory : path
         Existing folder for ``<stem>.png`` and ``<stem>.svg``.
@@ -142,31 +170,31 @@ def render_figures(plots: Sequence[Mapping[str, Any]], directory: str | Path) ->
     Returns
     -------
     list of FigureFile
-        In the order of ``plots``, the all-samples panel last. A plot dict that cannot be
-        drawn (missing data, unknown family, inconsistent shapes) gives a FigureFile with
-        a ``note`` instead of files; the report shows the note.
+        In the order of ``plots``, the all-samples panel last. A plot that cannot be
+        drawn (no data for any panel, unknown family) gives a FigureFile with a ``note``
+        instead of files; the report shows the note.
     """
     directory = Path(directory)
     out: list[FigureFile] = []
     seen: set[str] = set()
+    items = _from_dicts(plots)
+    plots = [p for p in items if isinstance(p, PlotData)]
     with figure_style():
-        for plot in plots:
-            family = str(plot.get("family"))
-            sample = str(plot.get("sample"))
-            stem = figure_stem(family, sample, plot.get("measurement"))
-            base, k = stem, 2
-            while stem in seen:
-                stem, k = f"{base}-{k}", k + 1
-            seen.add(stem)
-            caption = CAPTIONS.get(family, "")
+        for plot in items:
+            if isinstance(plot, FigureFile):  # TODO(h11): remove once the pipeline builds PlotData
+                out.append(FigureFile(_unique(plot.stem, seen), plot.family, plot.sample,
+                                      plot.measurement, plot.caption, note=plot.note))
+                continue
+            stem = _unique(figure_stem(plot.family, plot.sample, plot.measurement), seen)
+            caption = CAPTIONS.get(plot.family, "")
             try:
                 fig = draw(plot)
             except InputError as exc:
-                out.append(FigureFile(stem, family, sample, plot.get("measurement"), caption,
+                out.append(FigureFile(stem, plot.family, plot.sample, plot.measurement, caption,
                                       note=str(exc)))
                 continue
             png, svg = save_figure(fig, directory, stem)
-            out.append(FigureFile(stem, family, sample, plot.get("measurement"), caption, png, svg))
+            out.append(FigureFile(stem, plot.family, plot.sample, plot.measurement, caption, png, svg))
         try:
             summary = plot_pl_order_summary(plots)
         except InputError as exc:

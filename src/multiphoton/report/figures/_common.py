@@ -1,99 +1,32 @@
-"""Reading plot dicts (docs/plot-data.md) defensively: optional keys may be absent or null."""
+"""Reading plot objects (:mod:`multiphoton.plotdata`): optional fields may be None,
+arrays may be empty; shapes were checked when the object was made."""
 from __future__ import annotations
-
-import math
-from collections.abc import Mapping
-from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
 
 from ...errors import InputError
+from ...plotdata import PlotData
 from ..style import PANEL_IN
 
-__all__ = ["array", "number", "flags", "describe", "require", "spectra", "panel_figure", "figure_title", "NoFigureData"]
+__all__ = ["nonempty", "describe", "require", "spectra", "panel_figure", "figure_title", "NoFigureData"]
 
 
 class NoFigureData(InputError):
-    """The plot dict lacks what a figure needs (the report shows a note instead)."""
+    """The plot lacks what a figure needs (the report shows a note instead)."""
 
 
-def describe(plot: Mapping[str, Any]) -> str:
-    return (
-        f"plot data family={plot.get('family')!r} sample={plot.get('sample')!r} "
-        f"measurement={plot.get('measurement')!r}"
-    )
+def describe(plot: PlotData) -> str:
+    return f"plot data family={plot.family!r} sample={plot.sample!r} measurement={plot.measurement!r}"
 
 
-def array(plot: Mapping[str, Any], key: str, *, ndim: int = 1, length: int | None = None,
-          shape: tuple[int, ...] | None = None) -> np.ndarray | None:
-    """``plot[key]`` as a float array of ``ndim`` dimensions, or None if absent/null/empty.
-
-    Raises :class:`InputError` when present but of the wrong shape (a producer bug the
-    report must not paper over).
-    """
-    raw = plot.get(key)
-    if raw is None:
-        return None
-    try:
-        arr = np.array(
-            [[np.nan if v is None else v for v in row] for row in raw] if ndim == 2
-            else [np.nan if v is None else v for v in raw],
-            dtype=float,
-        )
-    except (TypeError, ValueError) as exc:
-        raise InputError(
-            f"{describe(plot)}: key {key!r} is not a {ndim}-D numeric array ({exc}); "
-            "fix the pipeline that wrote plot_data.json"
-        ) from None
-    if arr.size == 0:
-        return None
-    if arr.ndim != ndim:
-        raise InputError(
-            f"{describe(plot)}: key {key!r} has {arr.ndim} dimensions, expected {ndim}; "
-            "fix the pipeline that wrote plot_data.json"
-        )
-    if length is not None and arr.shape[0] != length:
-        raise InputError(
-            f"{describe(plot)}: key {key!r} has {arr.shape[0]} entries, expected {length} "
-            "to match its axis; fix the pipeline that wrote plot_data.json"
-        )
-    if shape is not None and arr.shape != tuple(shape):
-        raise InputError(
-            f"{describe(plot)}: key {key!r} has shape {arr.shape}, expected {tuple(shape)}; "
-            "fix the pipeline that wrote plot_data.json"
-        )
-    return arr
+def nonempty(values: np.ndarray | None) -> np.ndarray | None:
+    """``values``, or None when it is None or empty (an absent panel, not an error)."""
+    return values if values is not None and values.size else None
 
 
-def flags(plot: Mapping[str, Any], key: str, *, length: int) -> np.ndarray | None:
-    """``plot[key]`` as a boolean array of ``length``, or None if absent/null."""
-    raw = plot.get(key)
-    if raw is None:
-        return None
-    arr = np.array([bool(v) for v in raw], dtype=bool)
-    if arr.shape != (length,):
-        raise InputError(
-            f"{describe(plot)}: key {key!r} has {arr.size} flags, expected {length}; "
-            "fix the pipeline that wrote plot_data.json"
-        )
-    return arr
-
-
-def number(plot: Mapping[str, Any], key: str) -> float | None:
-    """``plot[key]`` as a finite float, or None if absent, null or not finite."""
-    raw = plot.get(key)
-    if raw is None or isinstance(raw, (list, dict, str)):
-        return None
-    try:
-        value = float(raw)
-    except (TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) else None
-
-
-def require(plot: Mapping[str, Any], **arrays) -> None:
-    """Raise :class:`NoFigureData` naming the keys in ``arrays`` that are None."""
+def require(plot: PlotData, **arrays) -> None:
+    """Raise :class:`NoFigureData` naming the fields in ``arrays`` that are None."""
     missing = [k for k, v in arrays.items() if v is None]
     if missing:
         raise NoFigureData(
@@ -101,26 +34,19 @@ def require(plot: Mapping[str, Any], **arrays) -> None:
         )
 
 
-def spectra(plot: Mapping[str, Any], n: int) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """``(energy_eV, counts)`` of a series of ``n`` spectra, or ``(energy, None)``.
-
-    Spectra whose grid does not match ``energy_eV`` are drawn nowhere rather than
-    mislabelled.
-    """
-    energy = array(plot, "energy_eV")
-    counts = array(plot, "counts", ndim=2, length=n)
-    if counts is not None and (energy is None or counts.shape[1] != energy.size):
-        counts = None
-    return energy, counts
+def spectra(plot) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """``(energy_eV, counts)`` of a series of spectra; counts None without an energy grid."""
+    energy, counts = nonempty(plot.energy_eV), nonempty(plot.counts)
+    return energy, counts if energy is not None else None
 
 
-def panel_figure(plot: Mapping[str, Any], title: str, panels, *, height: float = 1.15):
+def panel_figure(plot: PlotData, title: str, panels, *, height: float = 1.15):
     """A row of panels, each with an optional residual panel ``"r"`` under it.
 
     Parameters
     ----------
-    plot : mapping
-        The plot dict (for the sample and measurement in the title).
+    plot : PlotData
+        The plot (for the sample and measurement in the title).
     title : str
         What the figure shows, e.g. ``"Lasing"``.
     panels : sequence of (str, bool)
@@ -144,8 +70,6 @@ def panel_figure(plot: Mapping[str, Any], title: str, panels, *, height: float =
     return fig, axes
 
 
-def figure_title(plot: Mapping[str, Any], title: str) -> str:
+def figure_title(plot: PlotData, title: str) -> str:
     """``"<title> — <sample> (measurement #k)"``, k counted from 1 as in error messages."""
-    index = plot.get("measurement")
-    where = f" (measurement #{index + 1})" if isinstance(index, int) else ""
-    return f"{title} — {plot.get('sample')}{where}"
+    return f"{title} — {plot.sample} (measurement #{plot.measurement + 1})"

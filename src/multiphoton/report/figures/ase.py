@@ -2,21 +2,19 @@
 integrated emission vs fluence with the sub- and above-threshold lines and the
 threshold, and the emission linewidth vs fluence.
 
-Reads ``ase_series`` plot dicts (docs/plot-data.md).
+Reads :class:`~multiphoton.plotdata.ASESeriesPlot` objects (docs/plot-data.md).
 """
 from __future__ import annotations
-
-from collections.abc import Mapping
-from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
 
+from ...plotdata import ASESeriesPlot
 from ..style import (
     DATA_COLOR, FIT_COLOR, FLUENCE_CMAP, MUTED_COLOR, add_colorbar,
     fluence_mappable, panel_label,
 )
-from ._common import NoFigureData, array, number, panel_figure, spectra
+from ._common import NoFigureData, nonempty, panel_figure, spectra
 
 __all__ = ["plot_ase_series"]
 
@@ -27,33 +25,31 @@ def _line(ax, coeffs, x_lo, x_hi, *, color, label):
     ax.plot(x, slope * x + intercept, "--", color=color, lw=1.0, label=label)
 
 
-def plot_ase_series(plot: Mapping[str, Any]) -> Figure:
+def plot_ase_series(plot: ASESeriesPlot) -> Figure:
     """ASE spectra and input–output curve with the threshold.
 
     Parameters
     ----------
-    plot : mapping
-        An ``ase_series`` plot dict. ``fluence_mJ_cm2`` is required; spectra need
+    plot : ASESeriesPlot
+        ``fluence_mJ_cm2`` must not be empty; spectra need
         ``energy_eV`` and ``counts``; the input–output panel ``integrated`` (with
         optional ``below_fit``, ``above_fit``, ``threshold_mJ_cm2``,
         ``threshold_stderr``); the linewidth panel ``fwhm_meV``. ``ase_peak_eV`` and
         ``pl_peak_eV`` are marked on the spectra.
     """
-    fluence = array(plot, "fluence_mJ_cm2")
+    fluence = nonempty(plot.fluence_mJ_cm2)
     if fluence is None:
-        raise NoFigureData(f"ase_series {plot.get('sample')!r}: no fluence_mJ_cm2")
-    n = fluence.size
-    energy, counts = spectra(plot, n)
-    integrated = array(plot, "integrated", length=n)
-    fwhm = array(plot, "fwhm_meV", length=n)
-    below, above = array(plot, "below_fit"), array(plot, "above_fit")
-    threshold, threshold_err = number(plot, "threshold_mJ_cm2"), number(plot, "threshold_stderr")
-    ase_peak, pl_peak = number(plot, "ase_peak_eV"), number(plot, "pl_peak_eV")
+        raise NoFigureData(f"ase_series {plot.sample!r}: no fluence_mJ_cm2")
+    energy, counts = spectra(plot)
+    integrated, fwhm = nonempty(plot.integrated), nonempty(plot.fwhm_meV)
+    below, above = plot.below_fit, plot.above_fit
+    threshold, threshold_err = plot.threshold_mJ_cm2, plot.threshold_stderr
+    ase_peak, pl_peak = plot.ase_peak_eV, plot.pl_peak_eV
 
     names = [k for k, present in (("a", counts is not None), ("b", integrated is not None),
                                   ("c", fwhm is not None)) if present]
     if not names:
-        raise NoFigureData(f"ase_series {plot.get('sample')!r}: no spectra, integrated or FWHM data")
+        raise NoFigureData(f"ase_series {plot.sample!r}: no spectra, integrated or FWHM data")
     fig, axes = panel_figure(plot, "ASE", [(k, False) for k in names])
     mappable = fluence_mappable(fluence, cmap=FLUENCE_CMAP)
 

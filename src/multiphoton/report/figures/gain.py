@@ -2,21 +2,19 @@
 delays with the zero line and the gain region shaded, and the net-absorbance map on a
 diverging colour scale centred at zero (blue: net gain).
 
-Reads ``ta_map`` plot dicts (docs/plot-data.md).
+Reads :class:`~multiphoton.plotdata.TAMapPlot` objects (docs/plot-data.md).
 """
 from __future__ import annotations
-
-from collections.abc import Mapping
-from typing import Any
 
 import numpy as np
 from matplotlib import colors as mcolors
 from matplotlib.figure import Figure
 
+from ...plotdata import TAMapPlot
 from ..style import (
     DIVERGING_CMAP, FIT_COLOR, MUTED_COLOR, PANEL_IN, TIME_CMAP, add_colorbar, panel_label,
 )
-from ._common import NoFigureData, array, number, figure_title
+from ._common import NoFigureData, figure_title, nonempty
 
 __all__ = ["plot_ta_map"]
 
@@ -35,37 +33,36 @@ def _chosen_rows(delay_ps: np.ndarray, wanted_ps: np.ndarray | None) -> list[int
     return [int(candidates[i]) for i in picks]
 
 
-def plot_ta_map(plot: Mapping[str, Any]) -> Figure:
+def plot_ta_map(plot: TAMapPlot) -> Figure:
     """Gain spectra at chosen delays and the net-absorbance map.
 
     Parameters
     ----------
-    plot : mapping
-        A ``ta_map`` plot dict. Required: ``delay_ps`` (D,), ``energy_eV`` (M,),
-        ``net_absorbance`` (D, M), or without a ground state ``dA`` (D, M), drawn as ΔA
-        with no gain marked. Optional: ``ground_state`` (M,), ``gain_delays_ps``,
-        ``bandwidth_delay_ps``, ``gain_region_eV`` ([[lo, hi], …]), ``noise_od``,
-        ``gain_lifetime_ns``.
+    plot : TAMapPlot
+        Drawn from ``delay_ps`` (D,), ``energy_eV`` (M,) and ``net_absorbance`` (D, M),
+        or without a ground state ``dA`` (D, M), drawn as ΔA with no gain marked.
+        ``ground_state`` (M,), ``gain_delays_ps``, ``bandwidth_delay_ps``,
+        ``gain_region_eV`` ([[lo, hi], …]), ``noise_od`` and ``gain_lifetime_ns`` are
+        drawn when given.
     """
-    delay = array(plot, "delay_ps")
-    energy = array(plot, "energy_eV")
+    delay, energy = nonempty(plot.delay_ps), nonempty(plot.energy_eV)
     if delay is None or energy is None:
-        raise NoFigureData(f"ta_map {plot.get('sample')!r}: needs delay_ps and energy_eV")
-    net = array(plot, "net_absorbance", ndim=2, shape=(delay.size, energy.size))
+        raise NoFigureData(f"ta_map {plot.sample!r}: needs delay_ps and energy_eV")
+    net = nonempty(plot.net_absorbance)
     label, what = "A₀ + ΔA (OD)", "Net absorbance"
     net_is_delta = net is None
     if net is None:
         # no ground-state spectrum: the map is ΔA alone and net gain is undefined
-        net = array(plot, "dA", ndim=2, shape=(delay.size, energy.size))
+        net = nonempty(plot.dA)
         label, what = "ΔA (OD)", "ΔA (no A₀, net gain undefined)"
     if net is None:
-        raise NoFigureData(f"ta_map {plot.get('sample')!r}: no net_absorbance and no dA")
-    ground = array(plot, "ground_state", length=energy.size)
-    wanted = array(plot, "gain_delays_ps")
-    regions = plot.get("gain_region_eV") or []
-    noise = number(plot, "noise_od")
-    bw_delay = number(plot, "bandwidth_delay_ps")
-    lifetime_ns = number(plot, "gain_lifetime_ns")
+        raise NoFigureData(f"ta_map {plot.sample!r}: no net_absorbance and no dA")
+    ground = nonempty(plot.ground_state)
+    wanted = nonempty(plot.gain_delays_ps)
+    regions = plot.gain_region_eV
+    noise = plot.noise_od
+    bw_delay = plot.bandwidth_delay_ps
+    lifetime_ns = plot.gain_lifetime_ns
 
     fig = Figure(figsize=(PANEL_IN[0] * 2 + 1.0, PANEL_IN[1] * 1.1), layout="constrained")
     ax, axm = fig.subplots(1, 2)
@@ -84,11 +81,11 @@ def plot_ta_map(plot: Mapping[str, Any]) -> Figure:
         ax.axhspan(-noise, noise, color=MUTED_COLOR, alpha=0.15, lw=0, label=f"noise ±{noise:.2g} OD")
     first = True
     for region in regions:
-        if region is None or len(region) != 2 or None in region:
+        if not np.isfinite(region).all():
             continue
-        label = "gain region" + (f" at {bw_delay:.3g} ps" if bw_delay is not None else "")
+        region_label = "gain region" + (f" at {bw_delay:.3g} ps" if bw_delay is not None else "")
         ax.axvspan(float(region[0]), float(region[1]), color="#2b6cb0", alpha=0.15, lw=0,
-                   label=label if first else None)
+                   label=region_label if first else None)
         first = False
     ax.set(xlabel="Energy (eV)", ylabel=label, title=what if net_is_delta else f"{what} spectra")
     ax.legend(loc="best", fontsize=6.5)

@@ -3,51 +3,46 @@ input–output curve with the above-threshold line and the threshold (residuals 
 and, over a time series, the spectra map, the mode energies over time and the
 intensity retention.
 
-Reads ``laser_series`` and ``time_series`` plot dicts (docs/plot-data.md).
+Reads :class:`~multiphoton.plotdata.LaserSeriesPlot` and
+:class:`~multiphoton.plotdata.TimeSeriesPlot` objects (docs/plot-data.md).
 """
 from __future__ import annotations
-
-from collections.abc import Mapping
-from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
 
+from ...plotdata import LaserSeriesPlot, TimeSeriesPlot
 from ..style import (
     DATA_COLOR, FIT_COLOR, FLUENCE_CMAP, MUTED_COLOR, TIME_CMAP, add_colorbar,
     fluence_mappable, panel_label,
 )
-from ._common import NoFigureData, array, flags, number, panel_figure, spectra
+from ._common import NoFigureData, nonempty, panel_figure, spectra
 
 __all__ = ["plot_laser_series", "plot_time_series"]
 
 
-def plot_laser_series(plot: Mapping[str, Any]) -> Figure:
+def plot_laser_series(plot: LaserSeriesPlot) -> Figure:
     """Laser spectra and the input–output curve with its threshold.
 
     Parameters
     ----------
-    plot : mapping
-        A ``laser_series`` plot dict. ``fluence_mJ_cm2`` is required; spectra need
+    plot : LaserSeriesPlot
+        ``fluence_mJ_cm2`` must not be empty; spectra need
         ``energy_eV`` and ``counts`` (``mode_eV`` and ``linewidth_meV`` annotate them);
         the input–output panel needs ``line_intensity`` (``above``, ``fit`` and
         ``threshold_mJ_cm2`` add the line, its residuals and the threshold).
     """
-    fluence = array(plot, "fluence_mJ_cm2")
+    fluence = nonempty(plot.fluence_mJ_cm2)
     if fluence is None:
-        raise NoFigureData(f"laser_series {plot.get('sample')!r}: no fluence_mJ_cm2")
+        raise NoFigureData(f"laser_series {plot.sample!r}: no fluence_mJ_cm2")
     n = fluence.size
-    energy, counts = spectra(plot, n)
-    line = array(plot, "line_intensity", length=n)
-    above = flags(plot, "above", length=n)
-    fit = array(plot, "fit")
-    if fit is not None and fit.size != 2:
-        fit = None
-    threshold = number(plot, "threshold_mJ_cm2")
-    modes = array(plot, "mode_eV")
-    linewidth = number(plot, "linewidth_meV")
+    energy, counts = spectra(plot)
+    line, above = nonempty(plot.line_intensity), nonempty(plot.above)
+    fit = plot.fit if plot.fit is not None and plot.fit.size == 2 else None
+    threshold, linewidth = plot.threshold_mJ_cm2, plot.linewidth_meV
+    modes = nonempty(plot.mode_eV)
     if counts is None and line is None:
-        raise NoFigureData(f"laser_series {plot.get('sample')!r}: no spectra and no line intensity")
+        raise NoFigureData(f"laser_series {plot.sample!r}: no spectra and no line intensity")
 
     panels = ([("a", False)] if counts is not None else []) + ([("b", fit is not None)] if line is not None else [])
     fig, axes = panel_figure(plot, "Lasing", panels)
@@ -96,34 +91,30 @@ def plot_laser_series(plot: Mapping[str, Any]) -> Figure:
     return fig
 
 
-def plot_time_series(plot: Mapping[str, Any]) -> Figure:
+def plot_time_series(plot: TimeSeriesPlot) -> Figure:
     """Emission over time: spectra map, tracked mode energies, integrated intensity.
 
     Parameters
     ----------
-    plot : mapping
-        A ``time_series`` plot dict. ``time_s`` is required. Optional: ``energy_eV`` and
+    plot : TimeSeriesPlot
+        ``time_s`` must not be empty. Drawn when not empty: ``energy_eV`` and
         ``counts`` (map), ``mode_time_s``, ``mode_eV``, ``mode_track``,
         ``drift_meV_per_min`` (mode panel), ``integrated`` and ``retention``.
     """
-    time_s = array(plot, "time_s")
+    time_s = nonempty(plot.time_s)
     if time_s is None:
-        raise NoFigureData(f"time_series {plot.get('sample')!r}: no time_s")
-    n = time_s.size
-    energy, counts = spectra(plot, n)
-    mode_t = array(plot, "mode_time_s")
-    mode_e = array(plot, "mode_eV", length=None if mode_t is None else mode_t.size)
-    if mode_t is None:
-        mode_e = None
-    track = array(plot, "mode_track", length=None if mode_t is None else mode_t.size) \
-        if mode_e is not None else None
-    integrated = array(plot, "integrated", length=n)
-    drift, retention = number(plot, "drift_meV_per_min"), number(plot, "retention")
+        raise NoFigureData(f"time_series {plot.sample!r}: no time_s")
+    energy, counts = spectra(plot)
+    mode_t = nonempty(plot.mode_time_s)
+    mode_e = nonempty(plot.mode_eV) if mode_t is not None else None
+    track = nonempty(plot.mode_track) if mode_e is not None else None
+    integrated = nonempty(plot.integrated)
+    drift, retention = plot.drift_meV_per_min, plot.retention
 
     names = [k for k, ok in (("a", counts is not None), ("b", mode_e is not None),
                              ("c", integrated is not None)) if ok]
     if not names:
-        raise NoFigureData(f"time_series {plot.get('sample')!r}: no spectra, modes or intensity")
+        raise NoFigureData(f"time_series {plot.sample!r}: no spectra, modes or intensity")
     fig, axes = panel_figure(plot, "Stability", [(k, False) for k in names])
     minutes = time_s / 60.0
 
@@ -137,7 +128,7 @@ def plot_time_series(plot: Mapping[str, Any]) -> Figure:
 
     if "b" in axes:
         ax = axes["b"]
-        labels = np.zeros(mode_e.size, dtype=int) if track is None else np.nan_to_num(track).astype(int)
+        labels = np.zeros(mode_e.size, dtype=int) if track is None else track.astype(int)
         for k, lab in enumerate(np.unique(labels)):
             sel = labels == lab
             ax.plot(mode_t[sel] / 60.0, mode_e[sel], "o", ms=3, color=f"C{k % 10}",

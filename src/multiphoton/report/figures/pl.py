@@ -1,21 +1,22 @@
 """Photoluminescence figures (paper Fig. 2a–c): spectra vs fluence, normalised spectra,
 log–log integrated PL vs fluence with the fitted power law (per sample and all samples).
 
-Reads ``pl_fluence_series`` and ``pl_spectrum`` plot dicts (docs/plot-data.md).
+Reads :class:`~multiphoton.plotdata.PLFluenceSeriesPlot` and
+:class:`~multiphoton.plotdata.PLSpectrumPlot` objects (docs/plot-data.md).
 """
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
 
+from ...plotdata import PlotData, PLFluenceSeriesPlot, PLSpectrumPlot
 from ..style import (
     DATA_COLOR, FIT_COLOR, FLUENCE_CMAP, MUTED_COLOR, PANEL_IN, add_colorbar,
     fluence_mappable, panel_label, tidy_log_axis,
 )
-from ._common import NoFigureData, array, flags, number, panel_figure, require, spectra
+from ._common import NoFigureData, nonempty, panel_figure, require, spectra
 
 __all__ = ["plot_pl_fluence_series", "plot_pl_spectrum", "plot_pl_order_summary"]
 
@@ -48,34 +49,33 @@ def _slope_label(slope, stderr):
     return f"slope {slope:.2f} ± {stderr:.2f}" if stderr is not None else f"slope {slope:.2f}"
 
 
-def plot_pl_fluence_series(plot: Mapping[str, Any]) -> Figure:
+def plot_pl_fluence_series(plot: PLFluenceSeriesPlot) -> Figure:
     """Fig. 2a–c for one sample: spectra coloured by fluence, normalised spectra, and
     log–log integrated PL with the power-law fit (used points filled, saturated open)
     and its residuals in log10 units.
 
     Parameters
     ----------
-    plot : mapping
-        A ``pl_fluence_series`` plot dict. ``fluence_mJ_cm2`` is required; the spectra
-        panels need ``energy_eV`` and ``counts``, the log–log panel ``integrated``;
-        ``used``, ``slope``, ``slope_stderr``, ``intercept`` are optional.
+    plot : PLFluenceSeriesPlot
+        ``fluence_mJ_cm2`` must not be empty; the spectra panels need ``energy_eV`` and
+        ``counts``, the log–log panel ``integrated``; ``used``, ``slope``,
+        ``slope_stderr``, ``intercept`` are optional.
 
     Returns
     -------
     Figure
     """
-    fluence = array(plot, "fluence_mJ_cm2")
+    fluence = nonempty(plot.fluence_mJ_cm2)
     require(plot, fluence_mJ_cm2=fluence)
     n = fluence.size
-    energy, counts = spectra(plot, n)
-    integrated = array(plot, "integrated", length=n)
-    used = flags(plot, "used", length=n)
-    slope, slope_err = number(plot, "slope"), number(plot, "slope_stderr")
-    intercept = number(plot, "intercept")
+    energy, counts = spectra(plot)
+    integrated = nonempty(plot.integrated)
+    used = nonempty(plot.used)
+    slope, slope_err, intercept = plot.slope, plot.slope_stderr, plot.intercept
     has_spectra = counts is not None and energy is not None
     has_fit = slope is not None and intercept is not None
     if not has_spectra and integrated is None:
-        raise NoFigureData(f"pl_fluence_series {plot.get('sample')!r}: no spectra and no integrated PL")
+        raise NoFigureData(f"pl_fluence_series {plot.sample!r}: no spectra and no integrated PL")
 
     panels = ([("a", False), ("b", False)] if has_spectra else []) + (
         [("c", has_fit)] if integrated is not None else [])
@@ -128,19 +128,18 @@ def plot_pl_fluence_series(plot: Mapping[str, Any]) -> Figure:
     return fig
 
 
-def plot_pl_spectrum(plot: Mapping[str, Any]) -> Figure:
+def plot_pl_spectrum(plot: PLSpectrumPlot) -> Figure:
     """One PL spectrum with its peak energy and FWHM marked.
 
     Parameters
     ----------
-    plot : mapping
-        A ``pl_spectrum`` plot dict: ``energy_eV``, ``counts`` required; ``peak_eV``,
-        ``fwhm_meV`` optional.
+    plot : PLSpectrumPlot
+        ``energy_eV`` and ``counts`` must not be empty; ``peak_eV``, ``fwhm_meV`` are
+        optional.
     """
-    energy = array(plot, "energy_eV")
-    counts = array(plot, "counts", length=None if energy is None else energy.size)
+    energy, counts = nonempty(plot.energy_eV), nonempty(plot.counts)
     require(plot, energy_eV=energy, counts=counts)
-    peak, fwhm = number(plot, "peak_eV"), number(plot, "fwhm_meV")
+    peak, fwhm = plot.peak_eV, plot.fwhm_meV
     fig = Figure(figsize=PANEL_IN, layout="constrained")
     ax = fig.add_subplot()
     ax.plot(energy, counts, color=DATA_COLOR)
@@ -152,22 +151,19 @@ def plot_pl_spectrum(plot: Mapping[str, Any]) -> Figure:
             ax.axvspan(peak - half, peak + half, color=FIT_COLOR, alpha=0.12, lw=0)
         ax.legend(loc="upper right")
     ax.set(xlabel="Energy (eV)", ylabel="PL (counts)",
-           title=f"PL spectrum — {plot.get('sample')}")
+           title=f"PL spectrum — {plot.sample}")
     return fig
 
 
-def plot_pl_order_summary(plots: Sequence[Mapping[str, Any]]) -> Figure | None:
+def plot_pl_order_summary(plots: Sequence[PlotData]) -> Figure | None:
     """Fig. 2b: integrated PL vs fluence of every sample in one log–log panel, with the
     fitted slopes. Returns None when no plot has integrated PL."""
     series = []
     for plot in plots:
-        if plot.get("family") != "pl_fluence_series":
+        if not isinstance(plot, PLFluenceSeriesPlot):
             continue
-        fluence = array(plot, "fluence_mJ_cm2")
-        if fluence is None:
-            continue
-        integrated = array(plot, "integrated", length=fluence.size)
-        if integrated is None:
+        fluence, integrated = nonempty(plot.fluence_mJ_cm2), nonempty(plot.integrated)
+        if fluence is None or integrated is None:
             continue
         series.append((plot, fluence, integrated))
     if not series:
@@ -178,16 +174,16 @@ def plot_pl_order_summary(plots: Sequence[Mapping[str, Any]]) -> Figure | None:
     for k, (plot, fluence, integrated) in enumerate(series):
         colour = palette[k % len(palette)]
         n = fluence.size
-        used = flags(plot, "used", length=n)
+        used = nonempty(plot.used)
         in_fit = used if used is not None else np.ones(n, dtype=bool)
         ok = _loglog_points(fluence, integrated)
-        name = f"{plot.get('sample')}"
-        slope, intercept = number(plot, "slope"), number(plot, "intercept")
+        name = plot.sample
+        slope, intercept = plot.slope, plot.intercept
         ax.plot(fluence[ok & in_fit], integrated[ok & in_fit], "o", color=colour, label=name)
         ax.plot(fluence[ok & ~in_fit], integrated[ok & ~in_fit], "o", mfc="none", color=colour)
         if slope is not None and intercept is not None:
             _fit_line(ax, fluence, slope, intercept, color=colour,
-                      label=_slope_label(slope, number(plot, "slope_stderr")), mask=used)
+                      label=_slope_label(slope, plot.slope_stderr), mask=used)
     ax.set_xscale("log")
     ax.set_yscale("log")
     tidy_log_axis(ax.xaxis)

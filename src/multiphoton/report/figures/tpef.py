@@ -1,18 +1,16 @@
 """Two-photon excited fluorescence: integrated PL of sample and reference dye vs
 fluence with their quadratic fits (integrated = coef · F²) and residual panels.
 
-Reads ``tpef`` plot dicts (docs/plot-data.md).
+Reads :class:`~multiphoton.plotdata.TPEFPlot` objects (docs/plot-data.md).
 """
 from __future__ import annotations
-
-from collections.abc import Mapping
-from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
 
+from ...plotdata import TPEFPlot
 from ..style import DATA_COLOR, FIT_COLOR, MUTED_COLOR, PANEL_IN, panel_label
-from ._common import NoFigureData, array, number, figure_title
+from ._common import NoFigureData, figure_title, nonempty
 
 __all__ = ["plot_tpef"]
 
@@ -36,28 +34,25 @@ def _panel(fig_axes, letter, fluence, integrated, coef, title):
     ax.tick_params(labelbottom=False)
 
 
-def plot_tpef(plot: Mapping[str, Any]) -> Figure:
+def plot_tpef(plot: TPEFPlot) -> Figure:
     """Quadratic fluence dependence of sample and reference two-photon PL.
 
     Parameters
     ----------
-    plot : mapping
-        A ``tpef`` plot dict. A panel is drawn for the sample when
-        ``sample_fluence_mJ_cm2`` and ``sample_integrated`` are present, and for the
-        reference likewise; ``sample_coef`` / ``reference_coef`` add the fit curve and
-        a residual panel.
+    plot : TPEFPlot
+        A panel is drawn for the sample when ``sample_fluence_mJ_cm2`` and
+        ``sample_integrated`` are not empty, and for the reference likewise;
+        ``sample_coef`` / ``reference_coef`` add the fit curve and a residual panel.
     """
     panels = []
-    for who, title in (("sample", f"Sample {plot.get('sample')}"), ("reference", "Reference dye")):
-        f = array(plot, f"{who}_fluence_mJ_cm2")
-        if f is None:
-            continue
-        y = array(plot, f"{who}_integrated", length=f.size)
-        if y is None:
-            continue
-        panels.append((f, y, number(plot, f"{who}_coef"), title))
+    for f, y, coef, title in (
+        (plot.sample_fluence_mJ_cm2, plot.sample_integrated, plot.sample_coef, f"Sample {plot.sample}"),
+        (plot.reference_fluence_mJ_cm2, plot.reference_integrated, plot.reference_coef, "Reference dye"),
+    ):
+        if nonempty(f) is not None and nonempty(y) is not None:
+            panels.append((f, y, coef, title))
     if not panels:
-        raise NoFigureData(f"tpef {plot.get('sample')!r}: neither sample nor reference data")
+        raise NoFigureData(f"tpef {plot.sample!r}: neither sample nor reference data")
     fig = Figure(figsize=(PANEL_IN[0] * len(panels), PANEL_IN[1] * 1.2), layout="constrained")
     grid = fig.add_gridspec(2, len(panels), height_ratios=[3, 1])
     for k, (f, y, coef, title) in enumerate(panels):

@@ -2,21 +2,19 @@
 coloured by fluence, and the high-minus-low-fluence residual with its exponential
 fit (the biexciton lifetime), with fit residuals underneath.
 
-Reads ``trpl`` plot dicts (docs/plot-data.md).
+Reads :class:`~multiphoton.plotdata.TRPLPlot` objects (docs/plot-data.md).
 """
 from __future__ import annotations
-
-from collections.abc import Mapping
-from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
 
+from ...plotdata import TRPLPlot
 from ..style import (
     DATA_COLOR, FIT_COLOR, MUTED_COLOR, TIME_CMAP, add_colorbar,
     fluence_mappable, panel_label, tidy_log_axis,
 )
-from ._common import NoFigureData, array, flags, number, panel_figure
+from ._common import NoFigureData, nonempty, panel_figure
 
 __all__ = ["plot_trpl"]
 
@@ -25,44 +23,38 @@ def _positive(y: np.ndarray) -> np.ndarray:
     return np.where(y > 0, y, np.nan)
 
 
-def plot_trpl(plot: Mapping[str, Any]) -> Figure:
+def plot_trpl(plot: TRPLPlot) -> Figure:
     """Normalised TRPL traces and the differenced residual with its fit.
 
     Parameters
     ----------
-    plot : mapping
-        A ``trpl`` plot dict. Panel (e) needs ``time_ns``, ``fluence_mJ_cm2`` and
-        ``normalized``; ``window_ns`` (shaded) and ``low_fluence`` (dashed traces)
-        are optional. Panel (f) needs ``residual_time_ns`` and ``residual``;
+    plot : TRPLPlot
+        Panel (e) needs ``time_ns``, ``fluence_mJ_cm2`` and ``normalized`` (not
+        empty); ``window_ns`` (shaded) and ``low_fluence`` (dashed traces) are used
+        when given. Panel (f) needs ``residual_time_ns`` and ``residual``;
         ``residual_fit`` adds the fit and a residual panel; ``tau_xx_ns`` and
         ``tau_x_ns`` are written in the legend.
     """
-    time = array(plot, "time_ns")
-    fluence = array(plot, "fluence_mJ_cm2")
-    traces = None
-    if time is not None and fluence is not None:
-        traces = array(plot, "normalized", ndim=2, shape=(fluence.size, time.size))
-    rtime = array(plot, "residual_time_ns")
-    residual = array(plot, "residual", length=None if rtime is None else rtime.size)
-    if rtime is None:
-        residual = None
-    rfit = array(plot, "residual_fit", length=None if rtime is None else rtime.size) \
-        if residual is not None else None
-    tau_xx, tau_x = number(plot, "tau_xx_ns"), number(plot, "tau_x_ns")
+    time, fluence = nonempty(plot.time_ns), nonempty(plot.fluence_mJ_cm2)
+    traces = nonempty(plot.normalized) if time is not None and fluence is not None else None
+    rtime = nonempty(plot.residual_time_ns)
+    residual = nonempty(plot.residual) if rtime is not None else None
+    rfit = nonempty(plot.residual_fit) if residual is not None else None
+    tau_xx, tau_x = plot.tau_xx_ns, plot.tau_x_ns
     if traces is None and residual is None:
-        raise NoFigureData(f"trpl {plot.get('sample')!r}: no traces and no residual")
+        raise NoFigureData(f"trpl {plot.sample!r}: no traces and no residual")
 
     panels = ([("e", False)] if traces is not None else []) + ([("f", rfit is not None)] if residual is not None else [])
     fig, axes = panel_figure(plot, "Time-resolved PL", panels)
 
     if traces is not None:
         ax = axes["e"]
-        low = flags(plot, "low_fluence", length=fluence.size)
+        low = nonempty(plot.low_fluence)
         mappable = fluence_mappable(fluence, cmap=TIME_CMAP)
         for i in np.argsort(fluence):
             style = "--" if low is not None and low[i] else "-"
             ax.plot(time, _positive(traces[i]), style, color=mappable.to_rgba(fluence[i]), lw=0.9)
-        window = array(plot, "window_ns")
+        window = plot.window_ns
         if window is not None and window.size == 2:
             ax.axvspan(window[0], window[1], color=MUTED_COLOR, alpha=0.15, lw=0,
                        label="normalisation window")
