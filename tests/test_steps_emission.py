@@ -33,10 +33,10 @@ def test_trpl_series_sets_lifetimes_and_plot():
     assert x.method == "low-fluence-tail" and abs(x.value - 25.0) < 3 * x.stderr
     assert q["tau_xx_global_ns"].method == "global-cascade"
     (plot,) = ctx.plots
-    assert plot["family"] == "trpl" and plot["measurement"] == 3 and plot["sample"] == "QS"
-    assert np.shape(plot["normalized"]) == (FL.size, TB.size)
-    assert len(plot["window_ns"]) == 2 and plot["tau_xx_ns"] == xx.value
-    json.dumps(_jsonable(plot))  # JSON-serialisable after the pipeline's conversion
+    assert plot.family == "trpl" and plot.measurement == 3 and plot.sample == "QS"
+    assert np.shape(plot.normalized) == (FL.size, TB.size)
+    assert len(plot.window_ns) == 2 and plot.tau_xx_ns == xx.value
+    json.dumps(plot.to_json(), allow_nan=False)  # JSON-serialisable after the pipeline's conversion
 
 
 def test_trpl_series_with_irf_and_bad_irf():
@@ -100,10 +100,10 @@ def test_ase_series_threshold_binding_excitons():
     assert n.stderr > 0.25 * n.value  # σ₂'s 30 % dominates
     assert "ase_threshold_linewidth_mJ_cm2" in q
     (plot,) = ctx.plots
-    assert plot["family"] == "ase_series" and plot["threshold_mJ_cm2"] == th.value
-    assert len(plot["below_fit"]) == 2 and len(plot["above_fit"]) == 2
-    assert plot["ase_peak_eV"] == pytest.approx(E_XX, abs=0.003)
-    json.dumps(_jsonable(plot))
+    assert plot.family == "ase_series" and plot.threshold_mJ_cm2 == th.value
+    assert len(plot.below_fit) == 2 and len(plot.above_fit) == 2
+    assert plot.ase_peak_eV == pytest.approx(E_XX, abs=0.003)
+    json.dumps(plot.to_json(), allow_nan=False)
 
 
 def test_ase_series_missing_inputs_are_warnings():

@@ -17,8 +17,8 @@ REAL_TA = (Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "rea
            / "demo_data_Hippius_etal_JPCC2007_111_13988_Figs5_9.ascii")
 
 
-def _json_ok(plots):
-    json.dumps(_jsonable(plots), allow_nan=False)
+def _json_ok(results):
+    json.dumps(results.plots_to_json(), allow_nan=False)
 
 
 def _ta():
@@ -38,9 +38,9 @@ def test_ta_map_with_ground_state():
     assert q["gain_lifetime_ns"].value == pytest.approx(4.0, rel=0.05)
     assert not ctx.warnings
     plot, = ctx.plots
-    assert plot["family"] == "ta_map" and plot["measurement"] == 3 and plot["bandwidth_delay_ps"] == 10
-    assert len(plot["net_absorbance"]) == ta.delay_ps.size and len(plot["gain_region_eV"]) == 1
-    _json_ok(ctx.plots)
+    assert plot.family == "ta_map" and plot.measurement == 3 and plot.bandwidth_delay_ps == 10
+    assert len(plot.net_absorbance) == ta.delay_ps.size and len(plot.gain_region_eV) == 1
+    _json_ok(ctx)
 
 
 def test_ta_map_bad_delay_names_the_field():
@@ -62,8 +62,8 @@ def test_real_ta_map_without_ground_state_is_a_warning():
         ("gain_lifetime_ns", "no ground-state spectrum: net gain undefined"),
     ]
     plot, = ctx.plots
-    assert plot["ground_state"] is None and plot["net_absorbance"] is None
-    _json_ok(ctx.plots)
+    assert plot.ground_state is None and plot.net_absorbance is None
+    _json_ok(ctx)
 
 
 def _laser(line=True):
@@ -82,8 +82,8 @@ def test_laser_series():
     assert q["laser_threshold_mJ_cm2"].value == pytest.approx(1.1, rel=0.05)
     assert q["laser_linewidth_meV"].value == pytest.approx(0.77, rel=0.15)
     plot, = ctx.plots
-    assert plot["family"] == "laser_series" and sum(plot["above"]) == 7 and len(plot["fit"]) == 2
-    _json_ok(ctx.plots)
+    assert plot.family == "laser_series" and sum(plot.above) == 7 and len(plot.fit) == 2
+    _json_ok(ctx)
 
 
 def test_laser_series_without_lasing_warns():
@@ -109,8 +109,8 @@ def test_time_series():
     assert q["mode_drift_meV_per_min"].value == pytest.approx(1 / 3, rel=0.02)
     assert q["intensity_retention"].value == pytest.approx(1.0, abs=0.05)
     plot, = ctx.plots
-    assert plot["family"] == "time_series" and len(plot["mode_eV"]) == len(plot["mode_track"])
-    _json_ok(ctx.plots)
+    assert plot.family == "time_series" and len(plot.mode_eV) == len(plot.mode_track)
+    _json_ok(ctx)
 
 
 def test_time_series_without_rep_rate_warns_for_shots():

@@ -205,8 +205,7 @@ class Results:
 
     def plots_to_json(self) -> list[dict[str, Any]]:
         """The plot_data.json document: ``[plot.to_json() for plot in self.plots]`` (NaN → None)."""
-        # TODO(h11): remove the dict branch once the pipeline builds PlotData
-        return [_jsonable(p) if isinstance(p, Mapping) else p.to_json() for p in self.plots]
+        return [p.to_json() for p in self.plots]
 
     @classmethod
     def from_json(cls, doc: Mapping[str, Any], *, plots=None, manifest_text: str = "") -> "Results":

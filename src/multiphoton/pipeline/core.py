@@ -271,9 +271,7 @@ def write_outputs(results: Results, out_dir, *, force: bool = False, report: boo
     try:
         (tmp / "results.json").write_text(json.dumps(results.to_json(), indent=2, allow_nan=False) + "\n",
                                           encoding="utf-8")
-        from ..results import _jsonable
-
-        (tmp / "plot_data.json").write_text(json.dumps(_jsonable(results.plots), allow_nan=False) + "\n",
+        (tmp / "plot_data.json").write_text(json.dumps(results.plots_to_json(), allow_nan=False) + "\n",
                                             encoding="utf-8")
         (tmp / "manifest.toml").write_text(results.manifest_text, encoding="utf-8")
         if report:

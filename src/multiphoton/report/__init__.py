@@ -68,7 +68,6 @@ def write_report(results: Results, out_dir: str | Path) -> dict[str, Path]:
     written["table2.csv"] = write_table_csv(table2(results), out_dir / "table2.csv")
     fig_dir = out_dir / "figures"
     fig_dir.mkdir(exist_ok=True)
-    # TODO(h11): remove once the pipeline builds PlotData (render_figures converts dicts)
     figures = render_figures(results.plots, fig_dir)
     for fig in figures:
         for path in (fig.png, fig.svg):

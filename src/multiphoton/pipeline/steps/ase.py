@@ -8,6 +8,7 @@ import numpy as np
 from ...analysis import spectra, threshold
 from ...io.options import ASESeriesOptions
 from ...results import Estimate
+from ...plotdata import ASESeriesPlot
 from ._step import Step, StepResult
 
 __all__ = ["ASE_SERIES", "run_ase_series"]
@@ -102,16 +103,16 @@ def run_ase_series(data, o: ASESeriesOptions, inputs) -> StepResult:
         for q in ("biexciton_binding_meV", "excitons_at_threshold"):
             out.warn(q, f"{o.where}: no ASE threshold ({th.message})")
     below_fit, above_fit = _hinge_lines(th)
-    out.plots.append({
-        "family": "ase_series", "sample": o.sample, "measurement": o.index,
-        "fluence_mJ_cm2": f, "energy_eV": e, "counts": counts, "integrated": integ,
-        "fwhm_meV": [w.value if w.success else None for w in widths],
-        "threshold_mJ_cm2": th.value if th.success else None,
-        "threshold_stderr": th.stderr if th.success else None,
-        "below_fit": below_fit, "above_fit": above_fit,
-        "ase_peak_eV": ase_peak.value if ase_peak is not None and ase_peak.success else None,
-        "pl_peak_eV": pl_peak.value if pl_peak is not None else None,
-    })
+    out.plots.append(ASESeriesPlot(
+        sample=o.sample, measurement=o.index,
+        fluence_mJ_cm2=f, energy_eV=e, counts=counts, integrated=integ,
+        fwhm_meV=[w.value if w.success else None for w in widths],
+        threshold_mJ_cm2=th.value if th.success else None,
+        threshold_stderr=th.stderr if th.success else None,
+        below_fit=below_fit, above_fit=above_fit,
+        ase_peak_eV=ase_peak.value if ase_peak is not None and ase_peak.success else None,
+        pl_peak_eV=pl_peak.value if pl_peak is not None else None,
+    ))
     return out
 
 

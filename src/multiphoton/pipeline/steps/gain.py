@@ -8,6 +8,7 @@ import numpy as np
 from ...analysis import gain, laser, stability
 from ...errors import InputError
 from ...io.options import LaserSeriesOptions, TAMapOptions, TimeSeriesOptions
+from ...plotdata import LaserSeriesPlot, TAMapPlot, TimeSeriesPlot
 from ._step import Step, StepResult
 
 __all__ = ["TA_MAP", "LASER_SERIES", "TIME_SERIES", "NO_GROUND_STATE"]
@@ -49,16 +50,14 @@ def run_ta_map(data, o: TAMapOptions, inputs) -> StepResult:
             f"{o.where}, key 'bandwidth_delay_ps': {delay_t:g} ps is outside the measured delays "
             f"{d.min():g}–{d.max():g} ps; choose a delay inside that range."
         )
-    plot = {"family": "ta_map", "sample": o.sample, "measurement": o.index,
-            "delay_ps": ta.delay_ps.tolist(), "energy_eV": ta.energy_eV.tolist(),
-            "bandwidth_delay_ps": delay_t, "gain_delays_ps": _pick_delays(d, delay_t)}
+    common = dict(sample=o.sample, measurement=o.index, bandwidth_delay_ps=delay_t,
+                  gain_delays_ps=_pick_delays(d, delay_t))
     if ground is None:
         for q in ("gain_bandwidth_meV", "gain_lifetime_ns"):
             out.warn(q, NO_GROUND_STATE)
         noise = gain.noise_level(ta.delay_ps, ta.energy_eV, ta.dA, t0_ps=o.t0_ps, margin_ps=o.noise_margin_ps)
-        plot.update(net_absorbance=None, dA=np.asarray(ta.dA).tolist(), ground_state=None,
-                    gain_region_eV=[], noise_od=noise.value, gain_lifetime_ns=None)
-        out.plots.append(plot)
+        out.plots.append(TAMapPlot(**common, delay_ps=ta.delay_ps, energy_eV=ta.energy_eV, dA=ta.dA,
+                                   gain_region_eV=np.empty((0, 2)), noise_od=noise.value))
         return out
     try:
         res = gain.analyze_ta_gain(
@@ -71,15 +70,11 @@ def run_ta_map(data, o: TAMapOptions, inputs) -> StepResult:
         raise InputError(f"{o.where}: {exc}") from exc
     out.add("gain_bandwidth_meV", res.bandwidth)
     out.add("gain_lifetime_ns", res.lifetime)
-    plot.update(
-        delay_ps=res.delay_ps.tolist(), energy_eV=res.energy_eV.tolist(),
-        net_absorbance=[_nan_to_none(row) for row in res.net_od],
-        ground_state=_nan_to_none(res.ground_state_od),
-        gain_region_eV=[list(r) for r in res.gain_region_eV], noise_od=res.noise.value,
-        gain_lifetime_ns=res.lifetime.value if res.lifetime.success else None,
-        gain_peak_eV=_nan_to_none(res.peak_energy_eV),
-    )
-    out.plots.append(plot)
+    out.plots.append(TAMapPlot(
+        **common, delay_ps=res.delay_ps, energy_eV=res.energy_eV, net_absorbance=res.net_od,
+        ground_state=res.ground_state_od, gain_region_eV=np.reshape(np.asarray(res.gain_region_eV, float), (-1, 2)),
+        noise_od=res.noise.value, gain_lifetime_ns=res.lifetime.value if res.lifetime.success else None,
+        gain_peak_eV=res.peak_energy_eV))
     return out
 
 
@@ -99,15 +94,15 @@ def run_laser_series(data, o: LaserSeriesOptions, inputs) -> StepResult:
         raise InputError(f"{o.where}: {exc}") from exc
     out.add("laser_threshold_mJ_cm2", res.threshold)
     out.add("laser_linewidth_meV", res.linewidth)
-    out.plots.append({
-        "family": "laser_series", "sample": o.sample, "measurement": o.index,
-        "fluence_mJ_cm2": res.fluence_mJ_cm2.tolist(), "energy_eV": np.asarray(s.energy_eV).tolist(),
-        "counts": np.asarray(s.counts).tolist(), "line_intensity": _nan_to_none(res.line_intensity),
-        "above": res.above.tolist(), "fit": _nan_to_none(res.fit),
-        "threshold_mJ_cm2": res.threshold.value if res.threshold.success else None,
-        "mode_eV": res.mode_eV.tolist(),
-        "linewidth_meV": res.linewidth.value if res.linewidth.success else None,
-    })
+    out.plots.append(LaserSeriesPlot(
+        sample=o.sample, measurement=o.index,
+        fluence_mJ_cm2=res.fluence_mJ_cm2.tolist(), energy_eV=np.asarray(s.energy_eV).tolist(),
+        counts=np.asarray(s.counts).tolist(), line_intensity=_nan_to_none(res.line_intensity),
+        above=res.above.tolist(), fit=_nan_to_none(res.fit),
+        threshold_mJ_cm2=res.threshold.value if res.threshold.success else None,
+        mode_eV=res.mode_eV.tolist(),
+        linewidth_meV=res.linewidth.value if res.linewidth.success else None,
+    ))
     return out
 
 
@@ -142,15 +137,15 @@ def run_time_series(data, o: TimeSeriesOptions, inputs) -> StepResult:
         out.add("shots", stability.shots(t, rep_rate_Hz=o.rep_rate_Hz))
     else:
         out.warn("shots", "no rep_rate_Hz in the measurement: add `rep_rate_Hz = …`")
-    out.plots.append({
-        "family": "time_series", "sample": o.sample, "measurement": o.index,
-        "time_s": t.tolist(), "energy_eV": np.asarray(ts.energy_eV).tolist(),
-        "counts": np.asarray(ts.counts).tolist(), "integrated": np.asarray(integ).tolist(),
-        "mode_time_s": tracks.time_s.tolist(), "mode_eV": tracks.energy_eV.tolist(),
-        "mode_track": tracks.track.tolist(), "mode_events": tracks.events,
-        "drift_meV_per_min": drift.value if drift is not None and drift.success else None,
-        "retention": retention.value if retention is not None and retention.success else None,
-    })
+    out.plots.append(TimeSeriesPlot(
+        sample=o.sample, measurement=o.index,
+        time_s=t.tolist(), energy_eV=np.asarray(ts.energy_eV).tolist(),
+        counts=np.asarray(ts.counts).tolist(), integrated=np.asarray(integ).tolist(),
+        mode_time_s=tracks.time_s.tolist(), mode_eV=tracks.energy_eV.tolist(),
+        mode_track=tracks.track.tolist(), mode_events=tracks.events,
+        drift_meV_per_min=drift.value if drift is not None and drift.success else None,
+        retention=retention.value if retention is not None and retention.success else None,
+    ))
     return out
 
 

@@ -7,6 +7,7 @@ import numpy as np
 
 from ...analysis import powerlaw, spectra
 from ...results import Estimate
+from ...plotdata import PLFluenceSeriesPlot, PLSpectrumPlot
 from ._step import Step, StepResult
 
 __all__ = ["ABSORPTION", "PL_SPECTRUM", "PL_FLUENCE_SERIES", "peak", "integrated"]
@@ -45,12 +46,12 @@ def run_pl_spectrum(data, options, inputs) -> StepResult:
     width = spectra.fwhm_meV(sp.energy_eV, sp.counts)
     out.add("pl_peak_eV", pk)
     out.add("pl_fwhm_meV", width)
-    out.plots.append({
-        "family": "pl_spectrum", "sample": options.sample, "measurement": options.index,
-        "energy_eV": sp.energy_eV, "counts": sp.counts,
-        "peak_eV": pk.value if pk.success else None,
-        "fwhm_meV": width.value if width.success else None,
-    })
+    out.plots.append(PLSpectrumPlot(
+        sample=options.sample, measurement=options.index,
+        energy_eV=sp.energy_eV, counts=sp.counts,
+        peak_eV=pk.value if pk.success else None,
+        fwhm_meV=width.value if width.success else None,
+    ))
     return out
 
 
@@ -66,14 +67,14 @@ def run_pl_fluence_series(data, options, inputs) -> StepResult:
     out.add("pl_order", order)
     out.add("pl_peak_eV", peak(s.energy_eV, s.counts[0]))
     used = order.details.get("used") if order.success else None
-    out.plots.append({
-        "family": "pl_fluence_series", "sample": options.sample, "measurement": options.index,
-        "fluence_mJ_cm2": s.fluence_mJ_cm2, "energy_eV": s.energy_eV, "counts": s.counts,
-        "integrated": integ, "used": used,
-        "slope": order.value if order.success else None,
-        "slope_stderr": order.stderr if order.success else None,
-        "intercept": order.params.get("intercept_log10", (None, None))[0] if order.success else None,
-    })
+    out.plots.append(PLFluenceSeriesPlot(
+        sample=options.sample, measurement=options.index,
+        fluence_mJ_cm2=s.fluence_mJ_cm2, energy_eV=s.energy_eV, counts=s.counts,
+        integrated=integ, used=used,
+        slope=order.value if order.success else None,
+        slope_stderr=order.stderr if order.success else None,
+        intercept=order.params.get("intercept_log10", (None, None))[0] if order.success else None,
+    ))
     return out
 
 

@@ -10,6 +10,7 @@ from ...constants import GM_CM4_S
 from ...errors import InputError
 from ...io.options import TPEFOptions
 from ...results import Estimate
+from ...plotdata import TPEFPlot
 from ._step import Step, StepResult
 from .pl import integrated
 
@@ -91,13 +92,13 @@ def run_tpef(data, o: TPEFOptions, inputs) -> StepResult:
     ref2, src2, ref1, src1 = _reference(o)
     out.add("pl_order", powerlaw.power_law_order(s2.fluence_mJ_cm2, is2))
     sigma1, src_s1 = _sample_sigma1(o, inputs, o.excitation_1p_eV)
-    out.plots.append({
-        "family": "tpef", "sample": o.sample, "measurement": o.index,
-        "sample_fluence_mJ_cm2": s2.fluence_mJ_cm2, "sample_integrated": is2,
-        "reference_fluence_mJ_cm2": r2.fluence_mJ_cm2, "reference_integrated": ir2,
-        "sample_coef": float(getattr(f2x, "nominal_value", f2x)),
-        "reference_coef": float(getattr(f2r, "nominal_value", f2r)),
-    })
+    out.plots.append(TPEFPlot(
+        sample=o.sample, measurement=o.index,
+        sample_fluence_mJ_cm2=s2.fluence_mJ_cm2, sample_integrated=is2,
+        reference_fluence_mJ_cm2=r2.fluence_mJ_cm2, reference_integrated=ir2,
+        sample_coef=float(getattr(f2x, "nominal_value", f2x)),
+        reference_coef=float(getattr(f2r, "nominal_value", f2r)),
+    ))
     if sigma1 is None:
         out.warn("sigma2_GM", src_s1)
         return out

@@ -8,6 +8,7 @@ import numpy as np
 from ...analysis import trpl
 from ...errors import InputError
 from ...io.options import TRPLSeriesOptions
+from ...plotdata import TRPLPlot
 from ._step import Step, StepResult
 
 __all__ = ["TRPL_SERIES", "run_trpl_series"]
@@ -59,15 +60,15 @@ def run_trpl_series(data, o: TRPLSeriesOptions, inputs) -> StepResult:
     out.add("tau_xx_global_ns", res.tau_xx_global_ns)
     out.add("tau_x_global_ns", res.tau_x_global_ns)
     ok_xx = res.tau_xx_ns.success
-    out.plots.append({
-        "family": "trpl", "sample": o.sample, "measurement": o.index,
-        "time_ns": res.time_ns, "fluence_mJ_cm2": s.fluence_mJ_cm2, "normalized": res.normalized,
-        "window_ns": list(res.window_ns), "low_fluence": np.asarray(res.low_fluence),
-        "residual_time_ns": res.residual_time_ns, "residual": res.residual,
-        "residual_fit": res.residual_fit if ok_xx else None,
-        "tau_xx_ns": res.tau_xx_ns.value if ok_xx else None,
-        "tau_x_ns": res.tau_x_ns.value if res.tau_x_ns.success else None,
-    })
+    out.plots.append(TRPLPlot(
+        sample=o.sample, measurement=o.index,
+        time_ns=res.time_ns, fluence_mJ_cm2=s.fluence_mJ_cm2, normalized=res.normalized,
+        window_ns=list(res.window_ns), low_fluence=np.asarray(res.low_fluence),
+        residual_time_ns=res.residual_time_ns, residual=res.residual,
+        residual_fit=res.residual_fit if ok_xx else None,
+        tau_xx_ns=res.tau_xx_ns.value if ok_xx else None,
+        tau_x_ns=res.tau_x_ns.value if res.tau_x_ns.success else None,
+    ))
     return out
 
 

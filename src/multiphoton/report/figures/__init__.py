@@ -7,14 +7,14 @@ and saves each as PNG and SVG named ``<family>_<sample>_<measurement>``.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from matplotlib.figure import Figure
 
 from ...errors import InputError
-from ...plotdata import PlotData, plot_from_json
+from ...plotdata import PlotData
 from ..style import figure_stem, figure_style, save_figure
 from .ase import plot_ase_series
 from .gain import plot_ta_map
@@ -122,31 +122,12 @@ def draw(plot: PlotData) -> Figure:
 
     Call it inside :func:`multiphoton.report.style.figure_style` for the house style.
     """
-    if isinstance(plot, Mapping):  # TODO(h11): remove once the pipeline builds PlotData
-        plot = plot_from_json(plot)
     family = plot.family
     if family not in PLOTTERS:
         raise InputError(
             f"plot data family {family!r} is unknown; known families: {', '.join(PLOTTERS)}"
         )
     return PLOTTERS[family](plot)
-
-
-def _from_dicts(plots) -> list[PlotData | FigureFile]:
-    """Plot dicts made into plot objects; one that cannot be becomes a FigureFile note."""
-    # TODO(h11): remove once the pipeline builds PlotData
-    out: list[PlotData | FigureFile] = []
-    for plot in plots:
-        if isinstance(plot, Mapping):
-            try:
-                plot = plot_from_json(plot)
-            except InputError as exc:
-                family, sample = str(plot.get("family")), str(plot.get("sample"))
-                stem = figure_stem(family, sample, plot.get("measurement"))
-                plot = FigureFile(stem, family, sample, plot.get("measurement"),
-                                  CAPTIONS.get(family, ""), note=str(exc))
-        out.append(plot)
-    return out
 
 
 def _unique(stem: str, seen: set[str]) -> str:
@@ -177,14 +158,8 @@ def render_figures(plots: Sequence[PlotData], directory: str | Path) -> list[Fig
     directory = Path(directory)
     out: list[FigureFile] = []
     seen: set[str] = set()
-    items = _from_dicts(plots)
-    plots = [p for p in items if isinstance(p, PlotData)]
     with figure_style():
-        for plot in items:
-            if isinstance(plot, FigureFile):  # TODO(h11): remove once the pipeline builds PlotData
-                out.append(FigureFile(_unique(plot.stem, seen), plot.family, plot.sample,
-                                      plot.measurement, plot.caption, note=plot.note))
-                continue
+        for plot in plots:
             stem = _unique(figure_stem(plot.family, plot.sample, plot.measurement), seen)
             caption = CAPTIONS.get(plot.family, "")
             try:
