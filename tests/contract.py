@@ -58,8 +58,9 @@ CHECKS = ("read_only_inputs", "reversed_axes", "shuffled_axes", "lists", "same_s
 class SharedAxis:
     """Arrays that share one axis: ``inputs`` maps argument name → axis of that argument.
 
-    ``outputs`` maps a quantity path (see :func:`flatten`) → its axis that follows the shared one
-    (e.g. a model evaluated at each time, or a mask per fluence); ``ignore`` lists quantity paths
+    ``outputs`` maps a quantity path (see :func:`flatten`; it covers the paths below it, ``""``
+    the whole output) → its axis that follows the shared one (e.g. a model evaluated at each
+    time, or a mask per fluence); ``ignore`` lists quantity paths
     that legitimately depend on the order (say why in a comment where declared).
     """
 
@@ -119,6 +120,10 @@ def flatten(obj, path: str = "") -> dict:
         for k, v in obj.items():
             out.update(flatten(v, f"{path}[{k}]"))
     elif isinstance(obj, (list, tuple)) or (isinstance(obj, np.ndarray) and obj.dtype == object):
+        if len(obj) and all(hasattr(v, "nominal_value") and hasattr(v, "std_dev") for v in obj):
+            out[path + ".n"] = np.array([float(v.nominal_value) for v in obj])
+            out[path + ".s"] = np.array([float(v.std_dev) for v in obj])
+            return out
         arr = [_leaf(v) for v in obj]
         if len(arr) and all(isinstance(a, np.ndarray) for a in arr) and len({a.shape for a in arr}) == 1:
             out[path] = np.asarray(obj, dtype=float if not all(a.dtype == bool for a in arr) else bool)
@@ -223,8 +228,9 @@ class AnalysisContract:
             if key in ignore:
                 continue
             g = got[key]
-            if permute is not None and key in permute[1]:
-                w = np.take(w, permute[0], axis=permute[1][key])
+            follows = [p for p in (permute[1] if permute else ()) if key == p or key.startswith(p + ".")]
+            if follows:
+                w = np.take(w, permute[0], axis=permute[1][follows[0]])
             if isinstance(w, str) or isinstance(g, str):
                 if exact or key.endswith((".method", ".unit")) or isinstance(g, str) != isinstance(w, str):
                     assert g == w, f"{key}: {g!r} != {w!r}"
