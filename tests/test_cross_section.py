@@ -6,6 +6,8 @@ from uncertainties import ufloat
 from multiphoton.analysis.cross_section import integrated_with_noise, quadratic_coefficient, sigma2_relative_GM
 from multiphoton.errors import InputError
 
+from contract import AnalysisContract, Raises, SharedAxis
+
 
 def _tpef_experiment(rng, *, sigma2_x, sigma2_r, sigma1_x, sigma1_r, qy_x=0.3, qy_r=0.95, noise=0.03):
     """Integrated PL of sample and reference: concentrations, collection and QY cancel."""
@@ -52,6 +54,48 @@ def test_integrated_with_noise_estimates_noise():
     assert reported == pytest.approx(spread, rel=0.25)
 
 
-def test_quadratic_needs_three_points():
-    with pytest.raises(InputError, match="at least 3 fluences"):
-        quadratic_coefficient([1.0, 2.0], [1.0, 4.0])
+_SCALARS = "scalar inputs (floats or uncertainties numbers), no arrays"
+
+
+class TestQuadraticCoefficientContract(AnalysisContract):
+    function = staticmethod(quadratic_coefficient)
+    shared_axes = (SharedAxis({"fluence_mJ_cm2": 0, "integrated": 0, "mask": 0}),)
+    rtol = 1e-9  # a least-squares fit of the same points in another order
+    failure = Raises(InputError, match="at least 3 fluences")
+
+    def inputs(self, seed):
+        f, f2x, *_ = _tpef_experiment(np.random.default_rng(seed), sigma2_x=1.7e6, sigma2_r=16.2,
+                                      sigma1_x=1.2e-13, sigma1_r=4e-17)
+        return {"fluence_mJ_cm2": f, "integrated": f2x}, {"mask": np.arange(f.size) < 6}
+
+    def failure_inputs(self):
+        return {"fluence_mJ_cm2": np.array([1.0, 2.0]), "integrated": np.array([1.0, 4.0])}, {}
+
+
+class TestIntegratedWithNoiseContract(AnalysisContract):
+    function = staticmethod(integrated_with_noise)
+    shared_axes = (SharedAxis({"energy_eV": 0, "counts": 0}),)
+    rtol = 1e-12  # the same trapezoid sums after sorting
+    failure = Raises(InputError, match="energy_eV")
+
+    def inputs(self, seed):
+        rng = np.random.default_rng(seed)
+        e = np.linspace(1.7, 2.2, 60)
+        return {"energy_eV": e, "counts": 100 * np.exp(-0.5 * ((e - 1.95) / 0.04) ** 2)
+                + rng.normal(0, 1.0, e.size)}, {}
+
+    def failure_inputs(self):
+        return {"energy_eV": np.linspace(1.7, 2.2, 10), "counts": np.ones(9)}, {}
+
+
+class TestSigma2RelativeContract(AnalysisContract):
+    function = staticmethod(sigma2_relative_GM)
+    skip = {"read_only_inputs": _SCALARS, "reversed_axes": _SCALARS, "shuffled_axes": _SCALARS,
+            "lists": _SCALARS,
+            "failure": "the relative formula itself: its inputs are checked where they are measured"}
+
+    def inputs(self, seed):
+        rng = np.random.default_rng(seed)
+        return {}, {"reference_sigma2_GM": ufloat(16.2, 2.4), "sample_sigma1_cm2": 1.2e-13,
+                    "reference_sigma1_cm2": 4e-17, "sample_f2": ufloat(1 + rng.random(), 0.01),
+                    "reference_f2": 1.0, "sample_f1": 2.0, "reference_f1": ufloat(1.0, 0.02)}

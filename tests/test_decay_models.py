@@ -14,6 +14,8 @@ from multiphoton.analysis.decay_models import (
 )
 from multiphoton.errors import InputError
 
+from contract import AnalysisContract, Raises, SharedAxis
+
 
 def _naive(t, a, tau, t0, fwhm):
     s = fwhm / FWHM_PER_SIGMA
@@ -96,24 +98,102 @@ def test_measured_gaussian_irf_matches_analytic_convolution():
     np.testing.assert_allclose(y, ref, atol=3e-4)
 
 
-def test_inputs_not_modified():
-    t = np.linspace(0, 10, 50)
-    irf = np.exp(-((t - 1) ** 2))
-    t.setflags(write=False)
-    irf.setflags(write=False)
-    multi_exp_conv_irf(t, amplitudes=[1.0], taus_ns=[2.0], irf_counts=irf, shift_ns=0.3)
-    exp_conv_gauss(t, amplitude=1.0, tau_ns=2.0, t0_ns=1.0, irf_fwhm_ns=0.2)
-
-
 def test_bad_input():
     t = np.linspace(0, 10, 50)
-    with pytest.raises(InputError, match="tau_ns must be"):
-        exp_conv_gauss(t, amplitude=1.0, tau_ns=0.0, t0_ns=0.0, irf_fwhm_ns=0.1)
     with pytest.raises(InputError, match="irf_fwhm_ns"):
         exp_conv_gauss(t, amplitude=1.0, tau_ns=1.0, t0_ns=0.0, irf_fwhm_ns=-1.0)
-    with pytest.raises(InputError, match="same time grid"):
-        exp_conv_irf(t, amplitude=1.0, tau_ns=1.0, irf_counts=np.ones(10))
     with pytest.raises(InputError, match="uniformly spaced"):
         exp_conv_irf(t**2, amplitude=1.0, tau_ns=1.0, irf_counts=np.ones(50))
-    with pytest.raises(InputError, match="same length"):
-        multi_exp_conv_gauss(t, amplitudes=[1.0, 2.0], taus_ns=[1.0], t0_ns=0.0, irf_fwhm_ns=0.1)
+
+
+# ---- contract tests (STYLE.md practice 8) -------------------------------------------
+T_ = np.linspace(-2.0, 30.0, 161)  # uniform 0.2 ns grid
+_ELEMENTWISE = (SharedAxis({"time_ns": 0}, outputs={"": 0}),)
+_ORDERED = ("a measured IRF on a uniform increasing time grid: the discrete convolution needs "
+            "the bins in order (an unsorted grid is refused)")
+_GRID_SKIPS = {"reversed_axes": _ORDERED, "shuffled_axes": _ORDERED}
+
+
+def _times(seed):
+    # seeded jitter of the evaluation times (the models are deterministic)
+    return T_ + 0.01 * np.random.default_rng(seed).random(T_.size)
+
+
+def _irf(seed):
+    return np.exp(-0.5 * ((T_ - 0.5) / 0.2) ** 2) + 1e-3 * np.random.default_rng(seed).random(T_.size)
+
+
+class TestExpConvGaussContract(AnalysisContract):
+    function = staticmethod(exp_conv_gauss)
+    shared_axes = _ELEMENTWISE
+    failure = Raises(InputError, match="tau_ns must be")
+
+    def inputs(self, seed):
+        return {"time_ns": _times(seed)}, {"amplitude": 3.0, "tau_ns": 4.0, "t0_ns": 1.0, "irf_fwhm_ns": 0.5}
+
+    def failure_inputs(self):
+        return {"time_ns": T_}, {"amplitude": 1.0, "tau_ns": 0.0, "t0_ns": 0.0, "irf_fwhm_ns": 0.1}
+
+
+class TestMultiExpConvGaussContract(AnalysisContract):
+    function = staticmethod(multi_exp_conv_gauss)
+    shared_axes = _ELEMENTWISE
+    failure = Raises(InputError, match="same length")
+
+    def inputs(self, seed):
+        return {"time_ns": _times(seed)}, {"amplitudes": np.array([1.0, 2.0]), "taus_ns": np.array([1.0, 8.0]),
+                                           "t0_ns": 0.3, "irf_fwhm_ns": 0.4, "background": 0.5}
+
+    def failure_inputs(self):
+        return {"time_ns": T_}, {"amplitudes": [1.0, 2.0], "taus_ns": [1.0], "t0_ns": 0.0, "irf_fwhm_ns": 0.1}
+
+
+class TestStretchedExpConvGaussContract(AnalysisContract):
+    function = staticmethod(stretched_exp_conv_gauss)
+    shared_axes = _ELEMENTWISE
+    rtol = 1e-12  # evaluated on its own internal grid and interpolated: order-free
+    failure = Raises(InputError, match="beta must be")
+
+    def inputs(self, seed):
+        return {"time_ns": _times(seed)}, {"amplitude": 1.0, "tau_ns": 3.0, "beta": 0.6, "t0_ns": 0.0,
+                                           "irf_fwhm_ns": 0.3}
+
+    def failure_inputs(self):
+        return {"time_ns": T_}, {"amplitude": 1.0, "tau_ns": 3.0, "beta": 3.0, "t0_ns": 0.0, "irf_fwhm_ns": 0.3}
+
+
+class TestShiftIrfContract(AnalysisContract):
+    function = staticmethod(shift_irf)
+    skip = _GRID_SKIPS
+    failure = Raises(InputError, match="strictly increasing")
+
+    def inputs(self, seed):
+        return {"time_ns": T_, "irf_counts": _irf(seed)}, {"shift_ns": 0.3}
+
+    def failure_inputs(self):
+        return {"time_ns": T_[::-1], "irf_counts": _irf(0)}, {"shift_ns": 0.3}
+
+
+class TestExpConvIrfContract(AnalysisContract):
+    function = staticmethod(exp_conv_irf)
+    skip = _GRID_SKIPS
+    failure = Raises(InputError, match="same time grid")
+
+    def inputs(self, seed):
+        return {"time_ns": T_}, {"amplitude": 2.0, "tau_ns": 3.0, "irf_counts": _irf(seed), "shift_ns": 0.1}
+
+    def failure_inputs(self):
+        return {"time_ns": T_}, {"amplitude": 1.0, "tau_ns": 1.0, "irf_counts": np.ones(10)}
+
+
+class TestMultiExpConvIrfContract(AnalysisContract):
+    function = staticmethod(multi_exp_conv_irf)
+    skip = _GRID_SKIPS
+    failure = Raises(InputError, match="uniformly spaced")
+
+    def inputs(self, seed):
+        return {"time_ns": T_}, {"amplitudes": np.array([1.0, 0.5]), "taus_ns": np.array([0.5, 4.0]),
+                                 "irf_counts": _irf(seed), "shift_ns": 0.3, "background": 0.1}
+
+    def failure_inputs(self):
+        return {"time_ns": T_[::-1]}, {"amplitudes": [1.0], "taus_ns": [1.0], "irf_counts": _irf(0)}

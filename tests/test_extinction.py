@@ -4,9 +4,12 @@ import pytest
 from uncertainties import ufloat
 
 from multiphoton import structures
-from multiphoton.analysis.extinction import extinction_from_icp, particle_concentration_M
+from multiphoton.analysis.extinction import (extinction_from_icp, molar_extinction_per_M_cm,
+                                             particle_concentration_M)
 from multiphoton.errors import InputError
 from multiphoton.units import epsilon_to_sigma_cm2
+
+from contract import AnalysisContract, Raises
 
 
 def test_recovers_epsilon_from_synthetic_icp():
@@ -39,9 +42,51 @@ def test_size_uncertainty_dominates_like_table1():
 
 
 def test_bad_icp():
-    with pytest.raises(InputError, match="cd_mol_per_L must be > 0"):
-        particle_concentration_M(0.0, 1000)
-    with pytest.raises(InputError, match="path_cm must be > 0"):
-        extinction_from_icp(cd_mol_per_L=1e-5, absorbance=0.1, path_cm=0.0, cd_atoms_per_particle=1e4)
-    with pytest.raises(InputError, match="absorbance must be > 0"):
-        extinction_from_icp(cd_mol_per_L=1e-5, absorbance=-0.1, path_cm=1.0, cd_atoms_per_particle=1e4)
+    with pytest.raises(InputError, match="Cd atoms per particle must be > 0"):
+        particle_concentration_M(1e-5, 0)
+
+
+_SCALARS = "scalar inputs (floats or uncertainties numbers), no arrays"
+_NO_ARRAYS = {"read_only_inputs": _SCALARS, "reversed_axes": _SCALARS, "shuffled_axes": _SCALARS,
+              "lists": _SCALARS}
+
+
+class TestParticleConcentrationContract(AnalysisContract):
+    function = staticmethod(particle_concentration_M)
+    skip = _NO_ARRAYS
+    failure = Raises(InputError, match="cd_mol_per_L must be > 0")
+
+    def inputs(self, seed):
+        return {"cd_mol_per_L": ufloat(1.2e-5 * (1 + np.random.default_rng(seed).random()), 1e-7),
+                "cd_atoms_per_particle": ufloat(12000, 800)}, {}
+
+    def failure_inputs(self):
+        return {"cd_mol_per_L": 0.0, "cd_atoms_per_particle": 1000}, {}
+
+
+class TestMolarExtinctionContract(AnalysisContract):
+    function = staticmethod(molar_extinction_per_M_cm)
+    skip = _NO_ARRAYS
+    failure = Raises(InputError, match="path_cm must be > 0")
+
+    def inputs(self, seed):
+        return {"absorbance": ufloat(0.03 + 0.01 * np.random.default_rng(seed).random(), 3e-4)}, {
+            "particle_concentration_M": ufloat(1e-9, 1e-10), "path_cm": 1.0}
+
+    def failure_inputs(self):
+        return {"absorbance": 0.1}, {"particle_concentration_M": 1e-9, "path_cm": 0.0}
+
+
+class TestExtinctionFromIcpContract(AnalysisContract):
+    function = staticmethod(extinction_from_icp)
+    skip = _NO_ARRAYS
+    failure = Raises(InputError, match="absorbance must be > 0")
+
+    def inputs(self, seed):
+        rng = np.random.default_rng(seed)
+        return {}, {"cd_mol_per_L": ufloat(1.2e-5 * (1 + 0.02 * rng.standard_normal()), 1e-7),
+                    "absorbance": ufloat(0.4, 0.004), "path_cm": 1.0,
+                    "cd_atoms_per_particle": ufloat(12000, 800)}
+
+    def failure_inputs(self):
+        return {}, {"cd_mol_per_L": 1e-5, "absorbance": -0.1, "path_cm": 1.0, "cd_atoms_per_particle": 1e4}

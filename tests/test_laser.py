@@ -7,6 +7,8 @@ import pytest
 from multiphoton.analysis import laser as L
 from multiphoton.errors import InputError
 
+from contract import AnalysisContract, Fails, Raises, SharedAxis
+
 # Synthetic cavity: PL band (Gaussian, ∝ F²) plus one Lorentzian lasing line of FWHM GAM
 # whose area rises linearly above FTH: area = SLOPE (F − FTH)₊; white noise of 2 counts.
 E = np.linspace(1.75, 1.85, 1001)  # 0.1 meV grid
@@ -75,30 +77,88 @@ def test_threshold_hinge_and_failure_without_kink():
 def test_bad_input():
     with pytest.raises(InputError, match="repeated"):
         L.laser_threshold([1, 1, 2, 3, 4], [0, 0, 1, 2, 3])
-    with pytest.raises(InputError, match="counts"):
-        L.analyze_laser_series(F, E, _spectra(0)[:, :10])
     with pytest.raises(InputError, match="model"):
         L.find_lasing_modes(E, _spectra(0)[-1], model="gauss")
 
 
-# ---- contract tests ----------------------------------------------------------------
+# ---- contract tests (STYLE.md practice 8) -------------------------------------------
+_ENERGY = {"energy_eV": 0, "counts": 0}
 
 
-def test_read_only_inputs_and_shuffled_axes():
-    c = _spectra(3)
-    f, e = F.copy(), E.copy()
-    for a in (f, e, c):
-        a.setflags(write=False)
-    ref = L.analyze_laser_series(f, e, c)
-    np.testing.assert_array_equal(c, _spectra(3))
-    perm = np.random.default_rng(0).permutation(F.size)
-    r = L.analyze_laser_series(F[perm], E[::-1], c[perm][:, ::-1])
-    assert r.threshold.value == pytest.approx(ref.threshold.value, rel=1e-9)
-    assert r.linewidth.value == pytest.approx(ref.linewidth.value, rel=1e-6)
+def _line_spectrum(seed):
+    rng = np.random.default_rng(seed)
+    c = 100 * np.exp(-((E - 1.8) / 0.03) ** 2) + 300 / (1 + ((E - 1.81) / (GAM / 2)) ** 2)
+    return c + rng.normal(0, 1, E.size)
 
 
-def test_same_seed_same_output():
-    a = L.analyze_laser_series(F, E, _spectra(4))
-    b = L.analyze_laser_series(F, E, _spectra(4))
-    assert (a.threshold.value, a.threshold.stderr, a.linewidth.value) == (
-        b.threshold.value, b.threshold.stderr, b.linewidth.value)
+def _threshold_series(seed):
+    f = np.linspace(0.2, 3.0, 15)
+    y = np.where(f > 1.5, 10 * (f - 1.5), 0.2 * f) + np.random.default_rng(seed).normal(0, 0.1, f.size)
+    return f, y
+
+
+class TestSpectrumNoiseContract(AnalysisContract):
+    function = staticmethod(L.spectrum_noise)
+    skip = {"reversed_axes": "one ordered spectrum without its axis: nothing to permute along",
+            "shuffled_axes": "one ordered spectrum without its axis: nothing to permute along"}
+    failure = Raises(InputError, match="at least 3")
+
+    def inputs(self, seed):
+        return {"counts": _line_spectrum(seed)}, {}
+
+    def failure_inputs(self):
+        return {"counts": np.ones(2)}, {}
+
+
+class TestFindLasingModesContract(AnalysisContract):
+    function = staticmethod(L.find_lasing_modes)
+    shared_axes = (SharedAxis(_ENERGY),)
+    rtol = 1e-7  # lmfit on the same sorted points: its stopping rule allows rounding-level drift
+    failure = Raises(InputError, match="model")
+
+    def inputs(self, seed):
+        return {"energy_eV": E, "counts": _line_spectrum(seed)}, {}
+
+    def failure_inputs(self):
+        return {"energy_eV": E, "counts": _line_spectrum(0)}, {"model": "gauss"}
+
+
+class TestLineIntensityContract(AnalysisContract):
+    function = staticmethod(L.line_intensity)
+    shared_axes = (SharedAxis({"energy_eV": 0, "counts": 1}), SharedAxis({"counts": 0}, outputs={"": 0}))
+    rtol = 1e-10  # a baseline least-squares fit and trapezoid sum over the same sorted points
+    failure = Raises(InputError, match="line window")
+
+    def inputs(self, seed):
+        return {"energy_eV": E, "counts": _spectra(seed)}, {"center_eV": EL, "half_window_eV": 3 * GAM}
+
+    def failure_inputs(self):
+        return {"energy_eV": E, "counts": _spectra(0)}, {"center_eV": E[2], "half_window_eV": 3 * GAM}
+
+
+class TestLaserThresholdContract(AnalysisContract):
+    function = staticmethod(L.laser_threshold)
+    shared_axes = (SharedAxis({"fluence_mJ_cm2": 0, "line_intensity": 0, "intensity_stderr": 0}),)
+    rtol = 1e-9  # least-squares lines through the same sorted points
+    failure = Fails(match="sub-threshold trend")
+
+    def inputs(self, seed):
+        f, y = _threshold_series(seed)
+        return {"fluence_mJ_cm2": f, "line_intensity": y}, {"intensity_stderr": np.full(f.size, 0.1)}
+
+    def failure_inputs(self):
+        f, _ = _threshold_series(0)
+        return {"fluence_mJ_cm2": f, "line_intensity": 2 * f + np.random.default_rng(3).normal(0, 0.1, f.size)}, {}
+
+
+class TestAnalyzeLaserSeriesContract(AnalysisContract):
+    function = staticmethod(L.analyze_laser_series)
+    shared_axes = (SharedAxis({"fluence_mJ_cm2": 0, "counts": 0}), SharedAxis({"energy_eV": 0, "counts": 1}))
+    rtol = 1e-6  # lmfit line fits on the same sorted points: rounding-level drift of the optimum
+    failure = Fails(match="no peak narrower than the PL band", paths=(".threshold", ".linewidth"))
+
+    def inputs(self, seed):
+        return {"fluence_mJ_cm2": F, "energy_eV": E, "counts": _spectra(seed)}, {}
+
+    def failure_inputs(self):
+        return {"fluence_mJ_cm2": F, "energy_eV": E, "counts": _spectra(1, line=False)}, {}

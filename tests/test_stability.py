@@ -7,6 +7,8 @@ import pytest
 from multiphoton.analysis import stability as S
 from multiphoton.errors import InputError
 
+from contract import AnalysisContract, Fails, Raises, SharedAxis
+
 # Synthetic laser over 30 min, a spectrum every 15 s: mode A from the start, mode B
 # appearing at 120 s 6 meV above it, both blue-shifting at DRIFT meV/min (the paper's
 # ~10 meV in 30 min), on a PL band, white noise; the jitter of each mode energy is 0.05 meV.
@@ -81,8 +83,6 @@ def test_times_not_increasing_is_refused():
         S.intensity_retention([0, 2, 1, 3, 4, 5], np.ones(6))
     with pytest.raises(InputError, match="strictly increasing"):
         S.track_modes([0.0, 0.0], E, np.ones((2, E.size)))
-    with pytest.raises(InputError, match="rep_rate_Hz"):
-        S.shots([0.0, 1.0], rep_rate_Hz=0.0)
 
 
 def test_no_modes_no_drift():
@@ -90,18 +90,99 @@ def test_no_modes_no_drift():
     assert not est.success and "too few" in est.message
 
 
-# ---- contract tests ----------------------------------------------------------------
+# ---- contract tests (STYLE.md practice 8) -------------------------------------------
+_TIME_ORDER = "a time series in recording order (strictly increasing time is required and checked)"
+_TIME_AXIS_SKIPS = {"reversed_axes": _TIME_ORDER, "shuffled_axes": _TIME_ORDER}
 
 
-def test_read_only_and_same_seed():
-    c = _series(1)[::10]
-    t = T[::10].copy()
-    for a in (c, t):
-        a.setflags(write=False)
-    a = S.track_modes(t, E, c)
-    b = S.track_modes(t, E, c)
-    np.testing.assert_array_equal(c, _series(1)[::10])
-    np.testing.assert_array_equal(a.energy_eV, b.energy_eV)
-    # reversed energy axis: same modes
-    r = S.track_modes(t, E[::-1], c[:, ::-1])
-    np.testing.assert_allclose(r.energy_eV, a.energy_eV, rtol=0, atol=1e-9)
+def _retention_series(seed):
+    t = np.arange(0.0, 1200.0, 60.0)
+    return t, 100 * (1 - 0.002 * t / 60) + np.random.default_rng(seed).normal(0, 1.0, t.size)
+
+
+class TestIntegratedIntensityContract(AnalysisContract):
+    function = staticmethod(S.integrated_intensity)
+    shared_axes = (SharedAxis({"energy_eV": 0, "counts": 1}), SharedAxis({"counts": 0}, outputs={"": 0}))
+    rtol = 1e-12  # sorted by energy first: the same trapezoid sum
+    failure = Raises(InputError, match="last axis")
+
+    def inputs(self, seed):
+        return {"energy_eV": E, "counts": _series(seed)[::40]}, {}
+
+    def failure_inputs(self):
+        return {"energy_eV": E, "counts": np.ones((2, 10))}, {}
+
+
+class TestIntensityRetentionContract(AnalysisContract):
+    function = staticmethod(S.intensity_retention)
+    skip = _TIME_AXIS_SKIPS
+    failure = Raises(InputError, match="n_average")
+
+    def inputs(self, seed):
+        t, y = _retention_series(seed)
+        return {"time_s": t, "integrated": y}, {"n_average": 4}
+
+    def failure_inputs(self):
+        t, y = _retention_series(0)
+        return {"time_s": t, "integrated": y}, {"n_average": 1}
+
+
+class TestShotsContract(AnalysisContract):
+    function = staticmethod(S.shots)
+    skip = {**_TIME_AXIS_SKIPS, "same_seed": "exact arithmetic on the times: nothing random to seed"}
+    failure = Raises(InputError, match="rep_rate_Hz")
+
+    def inputs(self, seed):
+        return {"time_s": T}, {"rep_rate_Hz": 200.0}
+
+    def failure_inputs(self):
+        return {"time_s": np.array([0.0, 1.0])}, {"rep_rate_Hz": 0.0}
+
+
+class TestLinkModesContract(AnalysisContract):
+    function = staticmethod(S.link_modes)
+    skip = _TIME_AXIS_SKIPS
+    failure = Raises(InputError, match="one array per time")
+
+    def inputs(self, seed):
+        rng = np.random.default_rng(seed)
+        t = np.arange(6.0)
+        energies = [1.8 + rng.normal(0, 1e-4, k % 3 + 1) + 1.5e-3 * np.arange(k % 3 + 1) for k in range(6)]
+        return {"time_s": t, "energies_eV": energies}, {"gate_meV": 1.0, "max_gap": 0}
+
+    def failure_inputs(self):
+        return {"time_s": np.arange(3.0), "energies_eV": [np.array([1.8])]}, {}
+
+
+class TestTrackModesContract(AnalysisContract):
+    function = staticmethod(S.track_modes)
+    # time is ordered (checked); the energy axis may come in any order
+    shared_axes = (SharedAxis({"energy_eV": 0, "counts": 1}),)
+    rtol = 1e-9  # lmfit line fits on the same sorted points: rounding-level drift of the optimum
+    failure = Raises(InputError, match="strictly increasing")
+
+    def inputs(self, seed):
+        return {"time_s": T[::30], "energy_eV": E, "counts": _series(seed)[::30]}, {}
+
+    def failure_inputs(self):
+        return {"time_s": np.array([0.0, 0.0]), "energy_eV": E, "counts": np.ones((2, E.size))}, {}
+
+
+class TestModeDriftContract(AnalysisContract):
+    function = staticmethod(S.mode_drift_meV_per_min)
+    # the points may come in any order; residuals are per point, in the input order
+    shared_axes = (SharedAxis({"time_s": 0, "energy_eV": 0, "track": 0}, outputs={".residuals": 0}),)
+    rtol = 1e-9  # linear least squares on the same points in another order
+    atol = 1e-9  # residuals (meV) are differences of ~1800 meV: absolute rounding ~1e-12 meV
+    failure = Fails(match="too few")
+
+    def inputs(self, seed):
+        rng = np.random.default_rng(seed)
+        t = np.tile(np.arange(0.0, 600.0, 60.0), 2)
+        track = np.repeat([0, 1], t.size // 2)
+        e = 1.8 + 6e-3 * track + DRIFT * t / 60 / 1e3 + rng.normal(0, 5e-5, t.size)
+        return {"time_s": t, "energy_eV": e, "track": track}, {}
+
+    def failure_inputs(self):
+        return {"time_s": np.array([0.0, 60.0]), "energy_eV": np.array([1.8, 1.8]),
+                "track": np.array([0, 0])}, {}

@@ -1,12 +1,15 @@
 """TRPL decay fits and Klimov's biexciton lifetime: recovery of known truth, honesty,
-contract (read-only, shuffled axes, seeds) and bad input."""
+bad input, and the analysis contract (tests/contract.py)."""
 import numpy as np
 import pytest
 
+from multiphoton.analysis import trpl
 from multiphoton.analysis.decay_models import exp_conv_gauss, multi_exp_conv_gauss, multi_exp_conv_irf
 from multiphoton.analysis.trpl import biexciton_lifetime, fit_decay, fit_decays
 from multiphoton.errors import InputError
 from multiphoton.models.cascade import cascade_pl
+
+from contract import AnalysisContract, Fails, Raises, SharedAxis
 
 T = np.arange(-5.0, 95.0, 0.05)  # 2,000 bins of 50 ps
 
@@ -65,18 +68,6 @@ def test_batched_equals_single():
         assert b.background.value == pytest.approx(one.background.value, rel=1e-4)
 
 
-def test_contract_readonly_shuffled_seeded():
-    y = _decay(4)
-    t = T.copy()
-    t.setflags(write=False)
-    y.setflags(write=False)
-    ref = fit_decay(t, y)
-    perm = np.random.default_rng(0).permutation(T.size)
-    shuffled = fit_decay(T[perm], y[perm])
-    assert shuffled.tau_ns.value == pytest.approx(ref.tau_ns.value, rel=1e-10)
-    assert fit_decay(T, _decay(4)).tau_ns.value == ref.tau_ns.value
-
-
 def test_fit_range():
     y = _decay(5)
     fit = fit_decay(T, y, fit_range_ns=(-2.0, 60.0))
@@ -86,8 +77,6 @@ def test_fit_range():
 
 def test_bad_input():
     y = _decay(6)
-    with pytest.raises(InputError, match="at least 20 time bins"):
-        fit_decay(T[:10], y[:10])
     with pytest.raises(InputError, match="all zero"):
         fit_decay(T, np.zeros_like(y))
     with pytest.raises(InputError, match="negative"):
@@ -147,18 +136,14 @@ def test_klimov_full_cascade_within_stated_bias():
     assert abs(r.tau_xx_global_ns.value - TAU_XX) < 3 * r.tau_xx_global_ns.stderr
 
 
-def test_klimov_options_and_order_invariance():
+def test_klimov_options():
     y = _series(12)
     ref = biexciton_lifetime(TB, FLUENCE, y, window_ns=(60.0, 150.0), n_low=2, global_fit=False)
     assert ref.window_ns == (60.0, 150.0) and ref.low_fluence.sum() == 2
     assert not ref.tau_xx_global_ns.success
     perm = [3, 0, 4, 2, 1]
-    rev = slice(None, None, -1)
-    y2 = y[perm][:, rev]
-    y2.setflags(write=False)
-    other = biexciton_lifetime(TB[rev], FLUENCE[perm], y2, window_ns=(60.0, 150.0), n_low=2,
+    other = biexciton_lifetime(TB, FLUENCE[perm], y[perm], window_ns=(60.0, 150.0), n_low=2,
                                global_fit=False)
-    assert other.tau_xx_ns.value == pytest.approx(ref.tau_xx_ns.value, rel=1e-9)
     assert other.high_index == 2  # input index of the highest fluence
 
 
@@ -172,8 +157,6 @@ def test_klimov_no_biexciton_is_a_failed_estimate():
 
 def test_klimov_bad_input():
     y = _series(14)
-    with pytest.raises(InputError, match=r"shape \(F, T\)"):
-        biexciton_lifetime(TB, FLUENCE, y[:, :-1])
     with pytest.raises(InputError, match="at least 2 fluences"):
         biexciton_lifetime(TB, [1.0], y[:1])
     with pytest.raises(InputError, match="repeated"):
@@ -186,6 +169,113 @@ def test_klimov_bad_input():
         biexciton_lifetime(TB[:15], FLUENCE, y[:, :15])
     with pytest.raises(InputError, match="window_ns"):
         biexciton_lifetime(TB, FLUENCE, y, window_ns=(50.0, 40.0))
+
+
+# ---- contract tests (STYLE.md practice 8) -------------------------------------------
+_TRACE = SharedAxis({"time_ns": 0, "counts": 0})
+_FIT_RTOL = 1e-8  # VarPro/LM on the same sorted bins: rounding-level drift of the optimum
+_POLICY = "failure policy: fixed in the trpl split"
+# trpl.py is being split concurrently; its docstrings are not edited here
+_DETAILS_DOC = "details keys of biexciton_lifetime undocumented: documented in the trpl split"
+
+
+class TestFitDecayContract(AnalysisContract):
+    function = staticmethod(trpl.fit_decay)
+    shared_axes = (_TRACE,)
+    rtol = _FIT_RTOL
+    failure = Raises(InputError, match="at least 20 time bins")
+
+    def inputs(self, seed):
+        return {"time_ns": T, "counts": _decay(seed)}, {}
+
+    def failure_inputs(self):
+        return {"time_ns": T[:10], "counts": _decay(0)[:10]}, {}
+
+
+class TestFitDecayMeasuredIrfContract(TestFitDecayContract):
+    # the IRF pair is sorted on its own: its axis may be permuted independently of the trace's
+    shared_axes = (_TRACE, SharedAxis({"irf.0": 0, "irf.1": 0}))
+    failure = Raises(InputError, match="another time grid")
+
+    def inputs(self, seed):
+        irf = np.exp(-0.5 * (T / 0.15) ** 2) * 1e4
+        mu = multi_exp_conv_irf(T, amplitudes=[3000.0], taus_ns=[8.0], irf_counts=irf, shift_ns=0.37,
+                                background=4.0)
+        return {"time_ns": T, "counts": np.random.default_rng(seed).poisson(mu).astype(float)}, {
+            "irf": (T, irf)}
+
+    def failure_inputs(self):
+        y = _decay(0)
+        return {"time_ns": T, "counts": y}, {"irf": (T[::2], y[::2])}
+
+
+class TestFitDecayNotConvergedContract(TestFitDecayContract):
+    """A fit stopped by its evaluation budget must fail explicitly (NaN, not a plausible τ)."""
+
+    _COVERED = "covered by TestFitDecayContract (same call, converged)"
+    skip = dict.fromkeys(("read_only_inputs", "reversed_axes", "shuffled_axes", "lists", "same_seed",
+                          "details_documented"), _COVERED)
+    failure = Fails(match="did not converge", paths=(".tau_ns", ".amplitudes[0]", ".t0_ns",
+                                                     ".irf_fwhm_ns", ".background"))
+
+    def failure_inputs(self):
+        return {"time_ns": T, "counts": _decay(1)}, {"max_nfev": 1}
+
+    @pytest.mark.xfail(strict=True, reason=_POLICY)
+    def test_failure(self):
+        super().test_failure()
+
+
+class TestFitDecaysContract(AnalysisContract):
+    function = staticmethod(trpl.fit_decays)
+    shared_axes = (SharedAxis({"time_ns": 0, "counts": 1}), SharedAxis({"counts": 0}, outputs={"": 0}))
+    rtol = _FIT_RTOL
+    failure = Raises(InputError, match="weighting")
+
+    def inputs(self, seed):
+        return {"time_ns": T, "counts": np.array([_decay(seed + s, tau=5.0 + 3 * s) for s in range(3)])}, {
+            "irf_fwhm_ns": 0.4}
+
+    def failure_inputs(self):
+        return {"time_ns": T, "counts": _decay(0)[None]}, {"weighting": "neyman"}
+
+
+class TestBiexcitonLifetimeContract(AnalysisContract):
+    function = staticmethod(trpl.biexciton_lifetime)
+    # per-trace outputs follow the fluence order of the input; high_index is an input index
+    shared_axes = (SharedAxis({"time_ns": 0, "counts": 1}),
+                   SharedAxis({"fluence_mJ_cm2": 0, "counts": 0}, outputs={".low_fluence": 0, ".normalized": 0},
+                              ignore=(".high_index",)))
+    rtol = 1e-9  # least-squares fits (residual, tail) on the same sorted data
+    failure = Fails(match="no biexciton component", paths=(".tau_xx_ns",))
+
+    def inputs(self, seed):
+        return {"time_ns": TB, "fluence_mJ_cm2": FLUENCE, "counts": _series(seed)}, {"global_fit": False}
+
+    def failure_inputs(self):
+        pl = np.exp(-np.clip(TB, 0, None) / TAU_X) * (TB >= 0)
+        y = np.random.default_rng(13).poisson(2e4 * pl + 2.0, size=(3, TB.size)).astype(float)
+        return {"time_ns": TB, "fluence_mJ_cm2": np.array([0.1, 0.2, 0.3]), "counts": y}, {"global_fit": False}
+
+    @pytest.mark.xfail(strict=True, reason=_DETAILS_DOC)
+    def test_details_documented(self):
+        super().test_details_documented()
+
+
+class TestBiexcitonLifetimeGlobalFitContract(TestBiexcitonLifetimeContract):
+    # the global cascade fit stacks the traces in input order: its optimiser path differs at
+    # rounding level (2e-7 relative seen on the ⟨N⟩ stderr)
+    rtol = 1e-6
+    shared_axes = (SharedAxis({"time_ns": 0, "counts": 1}),
+                   SharedAxis({"fluence_mJ_cm2": 0, "counts": 0},
+                              outputs={".low_fluence": 0, ".normalized": 0, ".mean_n": 0},
+                              ignore=(".high_index",)))
+    _COSTLY = ("the global cascade fit costs ~0.5 s a call; this check runs without it in "
+               "TestBiexcitonLifetimeContract")
+    skip = dict.fromkeys(("reversed_axes", "lists", "same_seed", "failure"), _COSTLY)
+
+    def inputs(self, seed):
+        return {"time_ns": TB, "fluence_mJ_cm2": FLUENCE, "counts": _series(seed)}, {"n_max": 2}
 
 
 @pytest.mark.slow

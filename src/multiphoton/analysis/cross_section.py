@@ -72,7 +72,8 @@ def integrated_with_noise(energy_eV, counts):
 
     The noise per point is estimated from the second differences of the spectrum
     (robust MAD, which a smooth line shape barely affects), and propagated through
-    the trapezoid rule as uncorrelated.
+    the trapezoid rule as uncorrelated. The points are taken in ascending energy, so
+    the order of the input does not matter.
 
     Returns
     -------
@@ -81,6 +82,11 @@ def integrated_with_noise(energy_eV, counts):
     """
     e = np.asarray(energy_eV, dtype=float)
     c = np.asarray(counts, dtype=float)
+    if e.ndim != 1 or c.shape != e.shape:
+        raise InputError(f"energy_eV and counts must be 1-D of the same length, got shapes "
+                         f"{e.shape} and {c.shape}.")
+    order = np.argsort(e, kind="stable")
+    e, c = e[order], c[order]
     area = float(np.trapezoid(c, e))
     if c.size < 5:
         return area

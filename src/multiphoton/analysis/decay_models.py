@@ -292,7 +292,12 @@ def shift_irf(time_ns, irf_counts, *, shift_ns):
     [0.0, 1.0, 1.0, 0.0]
     """
     t = np.asarray(time_ns, dtype=float)
-    return np.interp(t - shift_ns, t, np.asarray(irf_counts, dtype=float), left=0.0, right=0.0)
+    irf = np.asarray(irf_counts, dtype=float)
+    if t.ndim != 1 or irf.shape != t.shape:
+        raise InputError(f"irf_counts must be on the time grid: shapes {irf.shape} and {t.shape} differ.")
+    if np.any(np.diff(t) <= 0):  # numpy.interp would silently return nonsense
+        raise InputError("time_ns must be strictly increasing to shift the IRF; sort the trace and IRF.")
+    return np.interp(t - shift_ns, t, irf, left=0.0, right=0.0)
 
 
 def _exp_irf_unit(irf_norm, tau_ns, dt_ns, *, with_derivative=False):

@@ -1,8 +1,10 @@
 """Average excitons per particle ⟨N⟩ under one- and two-photon pumping.
 
-Functions work on floats, numpy arrays and ``uncertainties`` numbers.
+Functions work on floats, numpy arrays (or lists) and ``uncertainties`` numbers.
 """
 from __future__ import annotations
+
+import numpy as np
 
 from ..units import pulse_shape_factor
 
@@ -13,6 +15,8 @@ def _photons_per_cm2(fluence_mJ_cm2, excitation_eV):
     # Written out (not via numpy) so uncertainties numbers propagate.
     from ..constants import ELEMENTARY_CHARGE_C
 
+    if isinstance(fluence_mJ_cm2, (list, tuple)):
+        fluence_mJ_cm2 = np.asarray(fluence_mJ_cm2, dtype=float)
     return fluence_mJ_cm2 * 1e-3 / (excitation_eV * ELEMENTARY_CHARGE_C)
 
 
@@ -21,7 +25,7 @@ def mean_excitons_one_photon(fluence_mJ_cm2, *, sigma1_cm2, excitation_eV):
 
     Parameters
     ----------
-    fluence_mJ_cm2 : float, ndarray or UFloat
+    fluence_mJ_cm2 : float, ndarray (or list) or UFloat
         Pump energy fluence in mJ/cm².
     sigma1_cm2 : float or UFloat
         One-photon absorption cross section at the pump energy, cm².
@@ -41,7 +45,7 @@ def mean_excitons_two_photon(fluence_mJ_cm2, *, sigma2_GM, excitation_eV, pulse_
 
     Parameters
     ----------
-    fluence_mJ_cm2 : float, ndarray or UFloat
+    fluence_mJ_cm2 : float, ndarray (or list) or UFloat
         Pump energy fluence in mJ/cm².
     sigma2_GM : float or UFloat
         Two-photon cross section in GM (1 GM = 1e-50 cm⁴ s).

@@ -391,6 +391,8 @@ def noise_level(delay_ps, energy_eV, dA, *, t0_ps=0.0, margin_ps=0.3, n_late=5) 
     -------
     Estimate
         value σ (OD), method ``"pre-time-zero-std"`` or ``"second-difference-mad"``.
+        ``details``: ``n_delays`` and ``n_points`` (delays and values used), ``t0_ps`` and
+        ``margin_ps`` (pre-time-zero), or ``fallback`` True (second difference).
 
     Notes
     -----
@@ -574,7 +576,9 @@ def gain_bandwidth_meV(delay_ps, energy_eV, net_od, *, noise_od, bandwidth_delay
     -------
     Estimate
         value in meV; ``success=False`` with the reason when there is no net gain.
-        ``details["regions_eV"]`` lists [lo, hi] of each region.
+        ``details["regions_eV"]`` lists [lo, hi] of each region, ``open_edge`` whether one
+        runs into the end of the usable window; ``bandwidth_delay_ps``, ``k_sigma`` and
+        ``noise_od`` record the criterion.
 
     Notes
     -----
@@ -647,7 +651,10 @@ def gain_lifetime_ns(delay_ps, energy_eV, net_od, *, noise_od, k_sigma=None,
     Estimate
         value in ns (delays are in ps: divided by 1000). ``success=False`` with the reason
         when there is no gain at any delay. When gain persists to the last delay the
-        value is that delay and ``message`` says it is a lower bound.
+        value is that delay and ``message`` says it is a lower bound (``details["open"]``).
+        ``details``: ``k_sigma``, ``noise_od``, ``t0_ps`` (the criterion),
+        ``last_gain_delay_ps`` and ``next_delay_ps`` (the bracketing delays),
+        ``linear_crossing_ps``, and the stderr terms ``noise_term_ps`` and ``interpolation_ps``.
 
     Notes
     -----
@@ -801,6 +808,13 @@ def analyze_ta_gain(delay_ps, energy_eV, dA, *, ground_energy_eV, ground_absorba
     Returns
     -------
     TAGainResult
+        ``noise`` has the ``details`` of :func:`noise_level` (``n_delays``, ``n_points``,
+        ``t0_ps``, ``margin_ps`` or ``fallback``) plus, when the ground-state spectrum is
+        noisy, ``delta_a_noise_od`` and ``ground_state_noise_od`` (combined in quadrature);
+        ``bandwidth`` those of :func:`gain_bandwidth_meV` (``bandwidth_delay_ps``,
+        ``k_sigma``, ``noise_od``, ``regions_eV``, ``open_edge``); ``lifetime`` those of
+        :func:`gain_lifetime_ns` (``last_gain_delay_ps``, ``next_delay_ps``, ``open``,
+        ``linear_crossing_ps``, ``noise_term_ps``, ``interpolation_ps``).
 
     Raises
     ------
@@ -830,7 +844,9 @@ def analyze_ta_gain(delay_ps, energy_eV, dA, *, ground_energy_eV, ground_absorba
     # A₀ + ΔA carries the ground-state spectrum's own noise too, and it is the same at every
     # delay: a downward spike of A₀ where A₀ ≈ 0 would otherwise read as gain that never
     # decays. Its point-to-point noise (robust MAD of second differences) adds in quadrature.
-    a0_noise = _spectrum_point_noise(ground_absorbance_od)
+    # (second differences along ascending ground-state energy, whatever the input order)
+    ground_order = np.argsort(np.asarray(ground_energy_eV, dtype=float), kind="stable")
+    a0_noise = _spectrum_point_noise(np.asarray(ground_absorbance_od, dtype=float)[ground_order])
     if a0_noise > 0:
         from dataclasses import replace
 

@@ -125,6 +125,8 @@ def spectrum_noise(counts) -> float:
     2.0
     """
     c = np.asarray(counts, dtype=float)
+    if c.ndim != 1 or c.size < 3:
+        raise InputError(f"spectrum_noise needs one spectrum of at least 3 points, got shape {c.shape}.")
     d2 = c[:-2] - 2 * c[1:-1] + c[2:]
     return float(median_abs_deviation(d2, scale="normal")) / math.sqrt(6.0)
 
@@ -352,8 +354,9 @@ def laser_threshold(fluence_mJ_cm2, line_intensity, *, intensity_stderr=None, mi
     -------
     Estimate
         value in mJ/cm²; ``params`` hold ``slope`` and ``intercept``; ``details`` hold
-        ``above`` (bool per sorted fluence) and the sub-threshold fit. ``success=False``
-        with the reason when no threshold can be identified.
+        ``above`` (bool per sorted fluence), ``n_above``, ``fit`` ([slope, intercept] above
+        threshold) and ``below_fit`` (the sub-threshold line). ``success=False`` with the
+        reason when no threshold can be identified.
 
     Notes
     -----
@@ -479,6 +482,9 @@ def analyze_laser_series(fluence_mJ_cm2, energy_eV, counts, *, k_sigma=6.0, max_
     Returns
     -------
     LaserSeriesResult
+        ``threshold`` has the ``details`` of :func:`laser_threshold` (``above``,
+        ``n_above``, ``fit``, ``below_fit``); ``linewidth`` holds ``fluence_mJ_cm2``, the
+        fluence of the spectrum it was fitted in.
 
     Notes
     -----

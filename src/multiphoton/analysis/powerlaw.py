@@ -91,8 +91,9 @@ def power_law_order(fluence_mJ_cm2, integrated, *, exclude_saturated: bool = Tru
     -------
     Estimate
         ``value`` the order (slope), ``stderr`` its ordinary-least-squares standard
-        error; ``params`` holds the intercept; ``details`` the mask of points used
-        (input order) and the number of saturated points.
+        error; ``params`` holds the intercept; ``details``: ``used`` the mask of points
+        used (input order), ``n_used`` and ``n_saturated`` their counts, and
+        ``residual_var_log10`` the residual variance of the log₁₀ fit.
 
     Notes
     -----

@@ -113,6 +113,8 @@ def noise_level(counts):
     2.0
     """
     y = np.asarray(counts, dtype=float)
+    if y.ndim != 1 or y.size < 3:
+        raise InputError(f"noise_level needs a 1-D spectrum of at least 3 points, got shape {y.shape}.")
     return float(np.median(np.abs(np.diff(y, 2))) / 0.6745 / math.sqrt(6.0))
 
 
@@ -193,7 +195,9 @@ def peak_energy(energy_eV, counts, *, method="second-derivative", fraction=0.5,
     Returns
     -------
     Estimate
-        Peak energy in eV.
+        Peak energy in eV. ``details``: for the second derivative ``windows_points`` (the
+        Savitzky–Golay widths) and ``peaks_eV`` (the minimum found with each); for the peak
+        fit ``fit_range_eV`` (first and last energy fitted) and ``lineshape``.
 
     Notes
     -----
@@ -306,7 +310,8 @@ def fwhm_meV(energy_eV, counts) -> Estimate:
     -------
     Estimate
         FWHM in meV; ``success=False`` when a half-maximum crossing lies outside the data or
-        the smoothed peak is less than 5 times its noise.
+        the smoothed peak is less than 5 times its noise. ``details``: ``left_eV`` and
+        ``right_eV``, the half-maximum crossings.
 
     Notes
     -----

@@ -178,7 +178,8 @@ def shots(time_s, *, rep_rate_Hz) -> Estimate:
     Returns
     -------
     Estimate
-        (t_last − t_first) · rep_rate_Hz, stderr 0 (both are exact settings).
+        (t_last − t_first) · rep_rate_Hz, stderr 0 (both are exact settings); ``details``
+        hold ``duration_s`` and ``rep_rate_Hz``.
 
     Examples
     --------
@@ -332,7 +333,8 @@ def mode_drift_meV_per_min(time_s, energy_eV, track, *, min_points=3) -> Estimat
     -------
     Estimate
         Slope in meV/min (positive = blueshift); ``params`` hold each track's offset (meV
-        at t = 0); ``success=False`` when fewer than 3 points remain.
+        at t = 0); ``details`` hold ``n_points``, ``n_tracks`` (those used) and
+        ``residual_rms_meV``; ``success=False`` when fewer than 3 points remain.
 
     Notes
     -----

@@ -153,6 +153,8 @@ def ase_threshold(fluence_mJ_cm2, integrated, *, sigma=None, relative_noise=True
         ``slope_below``, ``slope_above`` (integrated per mJ/cm², linear axes). ``success``
         is False, with the reason, when fewer than ``min_points_per_side`` fluences lie on
         a side of the best breakpoint or the slope does not increase significantly (> 3σ).
+        ``details``: ``n_below`` and ``n_above``, the fluences on each side of the
+        breakpoint, and ``min_points_per_side``.
 
     Notes
     -----
@@ -210,7 +212,11 @@ def linewidth_threshold(fluence_mJ_cm2, fwhm_meV, *, fwhm_stderr_meV=None,
     Returns
     -------
     Estimate
-        Onset fluence in mJ/cm² (method ``"linewidth-narrowing-onset"``).
+        Onset fluence in mJ/cm² (method ``"linewidth-narrowing-onset"``), ``details`` as
+        :func:`ase_threshold` (``n_below``, ``n_above``, ``min_points_per_side``); when
+        bracketed, ``details`` hold ``bracket_mJ_cm2`` (the two fluences),
+        ``reference_fwhm_meV`` (median width of the reference points) and ``drop_meV``
+        (the narrowing required).
 
     Notes
     -----
