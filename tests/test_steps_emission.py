@@ -9,7 +9,7 @@ from multiphoton.errors import InputError
 from multiphoton.models.cascade import cascade_pl
 from multiphoton.pipeline.steps.ase import ASE_SERIES
 from multiphoton.pipeline.steps.trpl import TRPL_SERIES
-from multiphoton.results import Estimate, _jsonable
+from multiphoton.results import Estimate
 from steps_support import run
 
 

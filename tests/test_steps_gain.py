@@ -10,7 +10,6 @@ import pytest
 from multiphoton.data import Absorption, SpectralTimeSeries, SpectrumSeries, TAMap
 from multiphoton.errors import InputError
 from multiphoton.pipeline.steps.gain import LASER_SERIES, TA_MAP, TIME_SERIES
-from multiphoton.results import _jsonable
 from steps_support import run
 
 REAL_TA = (Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "real" / "ta"
