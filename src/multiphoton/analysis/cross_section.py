@@ -14,6 +14,7 @@ from scipy.optimize import curve_fit
 from uncertainties import ufloat
 
 from ..errors import InputError
+from .noise import point_noise
 
 __all__ = ["quadratic_coefficient", "integrated_with_noise", "sigma2_relative_GM"]
 
@@ -71,8 +72,8 @@ def integrated_with_noise(energy_eV, counts):
     """Integrated spectrum ∫counts dE with a standard error from its point-to-point noise.
 
     The noise per point is estimated from the second differences of the spectrum
-    (robust MAD, which a smooth line shape barely affects), and propagated through
-    the trapezoid rule as uncorrelated.
+    (:func:`~multiphoton.analysis.noise.point_noise`, robust MAD, which a smooth line
+    shape barely affects), and propagated through the trapezoid rule as uncorrelated.
 
     Returns
     -------
@@ -84,8 +85,7 @@ def integrated_with_noise(energy_eV, counts):
     area = float(np.trapezoid(c, e))
     if c.size < 5:
         return area
-    d2 = c[2:] - 2 * c[1:-1] + c[:-2]
-    sigma_point = 1.4826 * np.median(np.abs(d2 - np.median(d2))) / np.sqrt(6.0)
+    sigma_point = point_noise(c)
     w = np.zeros_like(e)
     de = np.diff(e)
     w[:-1] += de / 2

@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.stats import median_abs_deviation, norm
+from scipy.stats import norm
 
 from ..errors import InputError
 from ..results import Estimate
+from .noise import point_noise
 
 __all__ = [
     "GroundStateOnGrid",
@@ -438,22 +439,21 @@ def noise_level(delay_ps, energy_eV, dA, *, t0_ps=0.0, margin_ps=0.3, n_late=5) 
             "cannot be estimated; measure a few delays before time zero."
         )
     late = a[-min(int(n_late), d.size):]
-    d2 = (late[:, :-2] - 2.0 * late[:, 1:-1] + late[:, 2:]).ravel()
-    d2 = d2[np.isfinite(d2)]
-    if d2.size < 3:
+    n_d2 = int(np.count_nonzero(np.isfinite(np.diff(late, n=2, axis=1))))
+    if n_d2 < 3:
         raise InputError("too few finite ΔA values at the latest delays to estimate the noise.")
-    sigma = float(median_abs_deviation(d2, scale="normal")) / math.sqrt(6.0)
+    sigma = point_noise(late, axis=1)
     msg = (
         f"no delays before t0 - margin ({t0_ps - margin_ps:g} ps): noise taken as the robust "
         f"scale (MAD) of the second difference along energy at the {late.shape[0]} latest delays"
     )
     return Estimate(
         value=sigma,
-        stderr=1.17 * sigma / math.sqrt(d2.size),
+        stderr=1.17 * sigma / math.sqrt(n_d2),
         method="second-difference-mad",
         unit="OD",
         message=msg,
-        details={"n_delays": int(late.shape[0]), "n_points": int(d2.size), "fallback": True},
+        details={"n_delays": int(late.shape[0]), "n_points": n_d2, "fallback": True},
     )
 
 
@@ -830,7 +830,8 @@ def analyze_ta_gain(delay_ps, energy_eV, dA, *, ground_energy_eV, ground_absorba
     # A₀ + ΔA carries the ground-state spectrum's own noise too, and it is the same at every
     # delay: a downward spike of A₀ where A₀ ≈ 0 would otherwise read as gain that never
     # decays. Its point-to-point noise (robust MAD of second differences) adds in quadrature.
-    a0_noise = _spectrum_point_noise(ground_absorbance_od)
+    a0 = np.asarray(ground_absorbance_od, dtype=float)
+    a0_noise = point_noise(a0[np.isfinite(a0)]) if np.count_nonzero(np.isfinite(a0)) >= 5 else 0.0
     if a0_noise > 0:
         from dataclasses import replace
 
@@ -853,16 +854,6 @@ def analyze_ta_gain(delay_ps, energy_eV, dA, *, ground_energy_eV, ground_absorba
         bandwidth_delay_ps=float(bandwidth_delay_ps), k_sigma=None if k_sigma is None else float(k_sigma),
         messages=tuple(messages),
     )
-
-
-def _spectrum_point_noise(values) -> float:
-    """Point-to-point noise (OD) of a smooth spectrum: 1.4826·MAD(second differences)/√6."""
-    v = np.asarray(values, dtype=float)
-    v = v[np.isfinite(v)]
-    if v.size < 5:
-        return 0.0
-    d2 = v[2:] - 2 * v[1:-1] + v[:-2]
-    return float(1.4826 * np.median(np.abs(d2 - np.median(d2))) / np.sqrt(6.0))
 
 
 def _with_message(est: Estimate, extra: str) -> Estimate:

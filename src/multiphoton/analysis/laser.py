@@ -15,16 +15,15 @@ import numpy as np
 from lmfit.models import LorentzianModel, QuadraticModel, VoigtModel
 from scipy.ndimage import median_filter
 from scipy.signal import find_peaks, peak_widths
-from scipy.stats import median_abs_deviation
 from uncertainties import correlated_values
 
 from ..errors import InputError
 from ..results import Estimate
+from .noise import point_noise
 
 __all__ = [
     "LasingMode",
     "LaserSeriesResult",
-    "spectrum_noise",
     "find_lasing_modes",
     "line_intensity",
     "laser_threshold",
@@ -105,30 +104,6 @@ def _spectrum(energy_eV, counts):
     return e[order], c[..., order]
 
 
-def spectrum_noise(counts) -> float:
-    """Robust noise σ of a spectrum from its second difference.
-
-    Parameters
-    ----------
-    counts : ndarray of shape (M,)
-
-    Returns
-    -------
-    float
-        σ = 1.4826 · MAD(c[j−1] − 2c[j] + c[j+1]) / √6 (white noise; smooth PL and a
-        few narrow lines barely change the median).
-
-    Examples
-    --------
-    >>> rng = np.random.default_rng(1)
-    >>> round(spectrum_noise(rng.normal(0, 2.0, 4000)), 1)
-    2.0
-    """
-    c = np.asarray(counts, dtype=float)
-    d2 = c[:-2] - 2 * c[1:-1] + c[2:]
-    return float(median_abs_deviation(d2, scale="normal")) / math.sqrt(6.0)
-
-
 def _index_to_energy(e, positions):
     return np.interp(positions, np.arange(e.size), e)
 
@@ -160,7 +135,7 @@ def find_lasing_modes(energy_eV, counts, *, k_sigma=6.0, max_width_ratio=0.1,
 
     Notes
     -----
-    Noise σ from :func:`spectrum_noise`. Background B = running median of the
+    Noise σ from :func:`~multiphoton.analysis.noise.point_noise`. Background B = running median of the
     spectrum over ``background_window_eV``; PL FWHM = half-maximum width of B around
     its maximum (the whole window if B has no half-maximum crossing). Candidates from
     ``find_peaks(counts, prominence=kσ)``, widths at half the height above B
@@ -183,7 +158,7 @@ def find_lasing_modes(energy_eV, counts, *, k_sigma=6.0, max_width_ratio=0.1,
         raise InputError(f"`counts` must be one spectrum of shape ({e.size},), got {c.shape}.")
     if model not in ("lorentzian", "voigt"):
         raise InputError(f"`model` must be 'lorentzian' or 'voigt', got {model!r}.")
-    sigma = spectrum_noise(c)
+    sigma = point_noise(c)
     if sigma == 0:
         sigma = float(np.finfo(float).eps * max(1.0, np.max(np.abs(c))))
     spacing = float(np.median(np.diff(e)))

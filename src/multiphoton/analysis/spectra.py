@@ -12,6 +12,7 @@ from scipy import interpolate, signal
 
 from ..errors import InputError
 from ..results import Estimate
+from .noise import point_noise
 
 __all__ = ["integrated_intensity", "peak_energy", "fwhm_meV", "normalize", "noise_level"]
 
@@ -99,21 +100,8 @@ def normalize(counts, *, energy_eV=None, method="max"):
     return y / scale
 
 
-def noise_level(counts):
-    """Robust noise standard deviation of a smooth spectrum from its second differences.
-
-    σ = median(|Δ²y|) / 0.6745 / √6 (the second difference of white noise has variance 6σ²).
-    Hand-written: numpy/scipy have no such estimator. ``counts`` (M,), returns a float.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> y = np.random.default_rng(0).normal(0, 2.0, 5000)
-    >>> round(noise_level(y), 1)
-    2.0
-    """
-    y = np.asarray(counts, dtype=float)
-    return float(np.median(np.abs(np.diff(y, 2))) / 0.6745 / math.sqrt(6.0))
+noise_level = point_noise
+"""Robust noise σ of a smooth spectrum (the one estimator, :func:`~multiphoton.analysis.noise.point_noise`)."""
 
 
 def _uniform(e, y):
