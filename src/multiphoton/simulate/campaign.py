@@ -204,11 +204,11 @@ def _write_sample(cfg, s, out: pathlib.Path, seed: int, ref: dict):
     sigma1 = float(epsilon_to_sigma_cm2(s["epsilon_per_M_cm"]))
 
     def n2p(f):
-        return mean_excitons_two_photon(f, sigma2_GM=s["sigma2_GM"], photon_energy_eV=e2p,
+        return mean_excitons_two_photon(f, sigma2_GM=s["sigma2_GM"], excitation_eV=e2p,
                                         pulse_fwhm_fs=tau_fs, pulse_shape=cfg["pulse_shape"])
 
     def n1p(f):
-        return mean_excitons_one_photon(f, sigma1_cm2=sigma1, photon_energy_eV=e1p)
+        return mean_excitons_one_photon(f, sigma1_cm2=sigma1, excitation_eV=e1p)
 
     # ---- sample block and ICP (particle concentration from the chosen absorbance)
     absorbance = s["icp_absorbance"]
@@ -277,7 +277,7 @@ def _write_sample(cfg, s, out: pathlib.Path, seed: int, ref: dict):
     conc_ratio = r["concentration_ratio"]  # dye molecules per particle in the cuvette
     fl_t = _round_sig(np.sqrt(np.geomspace(0.002, 0.03, 6) / n1), 4)
     x2 = pl_spectra(e_pl, n2p(fl_t), band, excitation_order=2, **casc) * s["quantum_yield"]
-    n_ref = mean_excitons_two_photon(fl_t, sigma2_GM=r["sigma2_GM"], photon_energy_eV=e2p, pulse_fwhm_fs=tau_fs,
+    n_ref = mean_excitons_two_photon(fl_t, sigma2_GM=r["sigma2_GM"], excitation_eV=e2p, pulse_fwhm_fs=tau_fs,
                                      pulse_shape=cfg["pulse_shape"]) / 2.0  # Gaussian-spot average
     r2 = conc_ratio * r["quantum_yield"] * n_ref[:, None] * ref["shape"][None, :]
     k2 = 2e4 / max(x2.max(), r2.max())
@@ -415,7 +415,7 @@ def _write_laser(cfg, out: pathlib.Path, seed: int):
     casc = {"tau_x_ns": s["tau_x_ns"], "tau_xx_ns": s["tau_xx_ns"], "n_max": cfg["n_max"]}
 
     def n2p(f):
-        return mean_excitons_two_photon(f, sigma2_GM=s["sigma2_GM"], photon_energy_eV=cfg["pump_2p_eV"],
+        return mean_excitons_two_photon(f, sigma2_GM=s["sigma2_GM"], excitation_eV=cfg["pump_2p_eV"],
                                         pulse_fwhm_fs=cfg["pulse_fwhm_fs"], pulse_shape=cfg["pulse_shape"])
 
     fwhm = lz["linewidth_meV"] * 1e-3
