@@ -198,18 +198,73 @@ def biexciton_lifetime(time_ns, fluence_mJ_cm2, counts, *, window_ns=None, n_low
     True
     """
     t, f, c = _check_series(time_ns, fluence_mJ_cm2, counts)
-    nf = f.size
     forder = np.argsort(f)  # ascending fluence → input indices
-    if high_index is None:
-        hi = int(forder[-1])
-    else:
-        if not (isinstance(high_index, (int, np.integer)) and -nf <= high_index < nf):
-            raise InputError(f"high_index must be an integer index into the {nf} traces, got "
-                             f"{high_index!r}.")
-        hi = int(high_index) % nf
+    hi = _high_trace(high_index, forder)
     notes = []
-    # --- background
-    bg_hi, ipk, t_half, rise = _rise_features(t, c[hi])
+    _, ipk, t_half, rise = _rise_features(t, c[hi])
+    bg, bmask = _backgrounds(t, c, background_ns, t_half, rise, notes)
+    sig, var = c - bg[:, None], np.maximum(c, 1.0)  # signal and its Poisson variance
+    t_pk = t[ipk]
+    low_order = [int(i) for i in forder if i != hi]
+    lowest = low_order[0]
+    lo_w, hi_w, win = (_given_window(t, window_ns) if window_ns is not None else
+                       _auto_window(t, sig, var, hi, lowest, ipk, rise, notes))
+    nrm, nv, s_norm, s_var = _norm_traces(sig, var, win)
+    trend = _trend_z(t[win], nrm[hi, win] - nrm[lowest, win], nv[hi, win] + nv[lowest, win])
+    early = _before_window(t, t_pk, rise, lo_w)
+    low_set = _low_fluence_set(nrm, nv, low_order, early, n_low)
+    low_mask = np.isin(np.arange(f.size), low_set)
+    context = {"window_ns": [lo_w, hi_w], "window_auto": window_ns is None,
+               "window_trend_sigma": float(trend),
+               "low_fluence_mJ_cm2": [float(f[i]) for i in low_set],
+               "high_fluence_mJ_cm2": float(f[hi]), "background_subtracted": bool(np.any(bmask))}
+    tau_xx, tr, rr, residual_fit = _klimov_difference(
+        t, nrm, nv, s_norm, s_var, hi, low_set, t_pk=t_pk, rise=rise, lo_w=lo_w,
+        fit_start_ns=fit_start_ns, details=context)
+    tau_x = _low_fluence_tail(t, c, bg, low_set, f, tx_from=lo_w, fallback_from=t_pk + rise)
+    gx, gxx, mean_n = _cascade_cross_check(global_fit, tau_x, tau_xx, t, c, t_half, t_pk + rise,
+                                           f, n_max)
+    note = "; ".join(notes + _disagreement(tau_xx, gxx))
+    if note and tau_xx.success:
+        tau_xx = replace(tau_xx, message=note)
+    return BiexcitonResult(
+        tau_xx_ns=tau_xx, tau_x_ns=tau_x, tau_xx_global_ns=gxx, tau_x_global_ns=gx,
+        mean_n=mean_n, window_ns=(lo_w, hi_w), low_fluence=low_mask, high_index=hi, time_ns=t,
+        normalized=nrm, residual_time_ns=tr, residual=rr, residual_fit=residual_fit, note=note)
+
+
+def _before_window(t, t_pk, rise, lo_w):
+    """Mask of the bins from one rise width after the peak to the window start (≥ 5)."""
+    early = (t >= t_pk + rise) & (t < lo_w)
+    if np.count_nonzero(early) < 5:
+        raise InputError(
+            f"fewer than 5 bins between the peak ({t_pk:g} ns) and the normalisation window "
+            f"start ({lo_w:g} ns); move the window later."
+        )
+    return early
+
+
+def _cascade_cross_check(global_fit, tau_x, tau_xx, t, c, t_zero, t_from, f, n_max):
+    """The global cascade fit, started from the Klimov estimates (failed Estimates without)."""
+    if global_fit and tau_xx.success and tau_x.success:
+        return _global_fit(t, c, t_zero, t_from, tau_x.value, tau_xx.value, f, n_max)
+    why = "global fit not requested" if not global_fit else "needs the Klimov estimates first"
+    return _failed("global-cascade", why), _failed("global-cascade", why), ()
+
+
+def _high_trace(high_index, forder):
+    """Input index of the trace whose difference is fitted (default: the highest fluence)."""
+    nf = forder.size
+    if high_index is None:
+        return int(forder[-1])
+    if not (isinstance(high_index, (int, np.integer)) and -nf <= high_index < nf):
+        raise InputError(f"high_index must be an integer index into the {nf} traces, got "
+                         f"{high_index!r}.")
+    return int(high_index) % nf
+
+
+def _backgrounds(t, c, background_ns, t_half, rise, notes):
+    """Constant background of each trace (F,) and the mask of the bins it came from."""
     if background_ns is not None:
         bmask = (t >= background_ns[0]) & (t <= background_ns[1])
         if np.count_nonzero(bmask) < 3:
@@ -219,73 +274,69 @@ def biexciton_lifetime(time_ns, fluence_mJ_cm2, counts, *, window_ns=None, n_low
         if np.count_nonzero(bmask) < 5:
             bmask = np.zeros(t.size, bool)
             notes.append("no pre-rise bins: no background subtracted")
-    if np.any(bmask):
-        bg = c[:, bmask].mean(axis=1)
-    else:
-        bg = np.zeros(nf)
-    sig = c - bg[:, None]
-    var = np.maximum(c, 1.0)
+    bg = c[:, bmask].mean(axis=1) if np.any(bmask) else np.zeros(c.shape[0])
+    return bg, bmask
+
+
+def _given_window(t, window_ns):
+    """The user's normalisation window (start, stop, mask), checked."""
+    lo_w, hi_w = float(window_ns[0]), float(window_ns[1])
+    if not (hi_w > lo_w):
+        raise InputError(f"window_ns must be (start, stop) with stop > start, got {window_ns}.")
+    win = (t >= lo_w) & (t <= hi_w)
+    if np.count_nonzero(win) < 3:
+        raise InputError(f"window_ns {window_ns} holds fewer than 3 bins; widen it.")
+    return lo_w, hi_w, win
+
+
+def _auto_window(t, sig, var, hi, lowest, ipk, rise, notes):
+    """Normalisation window from the data: start at peak + 7 τ_XX, end where the lowest
+    trace falls below 1 % of its peak (see :func:`biexciton_lifetime`, Notes)."""
     t_pk = t[ipk]
-    low_order = [int(i) for i in forder if i != hi]
-    # --- window
-    lowest = low_order[0]
-    if window_ns is not None:
-        lo_w, hi_w = float(window_ns[0]), float(window_ns[1])
-        if not (hi_w > lo_w):
-            raise InputError(f"window_ns must be (start, stop) with stop > start, got {window_ns}.")
-        win = (t >= lo_w) & (t <= hi_w)
-        if np.count_nonzero(win) < 3:
-            raise InputError(f"window_ns {window_ns} holds fewer than 3 bins; widen it.")
-        window_auto = False
-    else:
-        low_s = _smooth(sig[lowest], 9)
-        after = t > t_pk
-        strong = np.nonzero(after & (low_s >= 0.01 * low_s[ipk:].max()))[0]
-        t_end = float(t[strong[-1]] if strong.size else t[-1])
-        latest = t_pk + 0.6 * (t_end - t_pk)
-        # provisional window at 30 % of the span, then start = peak + 7 τ_XX (the biexciton
-        # population is then below e^-7 ≈ 0.1 % of its start), iterated twice
-        lo_w = t_pk + 0.3 * (t_end - t_pk)
-        for _ in range(2):
-            win = (t >= lo_w) & (t <= t_end)
-            nrm, nv, _, _ = _norm_traces(sig[[hi, lowest]], var[[hi, lowest]], win)
-            rr_ = nrm[0] - nrm[1]
-            seg = (t >= t_pk + rise) & (t < lo_w)
-            tau_p = _loglin_tau(t[seg], _smooth(rr_[seg], 9))
-            lo_w = float(min(max(t_pk + 7.0 * tau_p, t_pk + 0.05 * (t_end - t_pk)), latest))
-        hi_w = t_end
-        win = (t >= lo_w) & (t <= hi_w)
-        if lo_w >= latest:
-            notes.append(f"window start capped at {lo_w:.3g} ns (< peak + 7 tau_xx); the trace is "
-                         "short for this tau_xx, normalisation may leak biexciton signal")
-        window_auto = True
-    nrm, nv, s_norm, s_var = _norm_traces(sig, var, win)
-    trend = _trend_z(t[win], nrm[hi, win] - nrm[lowest, win], nv[hi, win] + nv[lowest, win])
-    early = (t >= t_pk + rise) & (t < lo_w)
-    if np.count_nonzero(early) < 5:
-        raise InputError(
-            f"fewer than 5 bins between the peak ({t_pk:g} ns) and the normalisation window "
-            f"start ({lo_w:g} ns); move the window later."
-        )
-    # --- low-fluence set
+    low_s = _smooth(sig[lowest], 9)
+    after = t > t_pk
+    strong = np.nonzero(after & (low_s >= 0.01 * low_s[ipk:].max()))[0]
+    t_end = float(t[strong[-1]] if strong.size else t[-1])
+    latest = t_pk + 0.6 * (t_end - t_pk)
+    # provisional window at 30 % of the span, then start = peak + 7 τ_XX (the biexciton
+    # population is then below e^-7 ≈ 0.1 % of its start), iterated twice
+    lo_w = t_pk + 0.3 * (t_end - t_pk)
+    for _ in range(2):
+        win = (t >= lo_w) & (t <= t_end)
+        nrm, _, _, _ = _norm_traces(sig[[hi, lowest]], var[[hi, lowest]], win)
+        diff = nrm[0] - nrm[1]
+        seg = (t >= t_pk + rise) & (t < lo_w)
+        tau_p = _loglin_tau(t[seg], _smooth(diff[seg], 9))
+        lo_w = float(min(max(t_pk + 7.0 * tau_p, t_pk + 0.05 * (t_end - t_pk)), latest))
+    win = (t >= lo_w) & (t <= t_end)
+    if lo_w >= latest:
+        notes.append(f"window start capped at {lo_w:.3g} ns (< peak + 7 tau_xx); the trace is "
+                     "short for this tau_xx, normalisation may leak biexciton signal")
+    return lo_w, t_end, win
+
+
+def _low_fluence_set(nrm, nv, low_order, early, n_low):
+    """Input indices of the single-exciton reference traces (lowest fluence first)."""
     if n_low is not None:
         if not (isinstance(n_low, (int, np.integer)) and 1 <= n_low <= len(low_order)):
             raise InputError(f"n_low must be an integer from 1 to {len(low_order)}, got {n_low!r}.")
-        low_set = low_order[:n_low]
-    else:
-        low_set = [lowest]
-        for k in low_order[1:]:
-            m = nrm[low_set, :][:, early].mean(axis=0)
-            mv = nv[low_set, :][:, early].sum(axis=0) / len(low_set) ** 2
-            chi = np.sum((nrm[k, early] - m) ** 2 / (nv[k, early] + mv))
-            dof = np.count_nonzero(early)
-            if chi / dof < 1.0 + 3.0 * math.sqrt(2.0 / dof):
-                low_set.append(k)
-            else:
-                break
-    low_mask = np.zeros(nf, bool)
-    low_mask[low_set] = True
-    # --- Klimov difference
+        return low_order[:n_low]
+    low_set = [low_order[0]]
+    dof = np.count_nonzero(early)
+    for k in low_order[1:]:
+        m = nrm[low_set, :][:, early].mean(axis=0)
+        mv = nv[low_set, :][:, early].sum(axis=0) / len(low_set) ** 2
+        chi = np.sum((nrm[k, early] - m) ** 2 / (nv[k, early] + mv))
+        if chi / dof < 1.0 + 3.0 * math.sqrt(2.0 / dof):
+            low_set.append(k)
+        else:
+            break
+    return low_set
+
+
+def _klimov_difference(t, nrm, nv, s_norm, s_var, hi, low_set, *, t_pk, rise, lo_w,
+                       fit_start_ns, details):
+    """τ_XX from the residual N_high − mean N_low; returns (Estimate, t_r, residual, fit)."""
     nl = len(low_set)
 
     def residual_of(scale_hi=1.0, scale_low=1.0):
@@ -302,97 +353,89 @@ def biexciton_lifetime(time_ns, fluence_mJ_cm2, counts, *, window_ns=None, n_low
         t_start = float(fit_start_ns)
     fit_mask = (t >= t_start) & (t < lo_w)
     tr, rr, rv = t[fit_mask], r_all[fit_mask], r_var[fit_mask]
-    method_k = "klimov-difference"
-    residual_fit = np.full(tr.shape, np.nan)
+    method = "klimov-difference"
     if tr.size < 5:
-        tau_xx = _failed(method_k, f"only {tr.size} bins between the residual peak and the "
-                                   "normalisation window; use a later window or finer bins")
-    else:
-        w = 1.0 / np.sqrt(rv)
-        tau_guess = _loglin_tau(tr, _smooth(rr, 9))
+        return (_failed(method, f"only {tr.size} bins between the residual peak and the "
+                                "normalisation window; use a later window or finer bins"),
+                tr, rr, np.full(tr.shape, np.nan))
+    w = 1.0 / np.sqrt(rv)
+    tau_guess = _loglin_tau(tr, _smooth(rr, 9))
 
-        def fit_residual(r):
-            sol, cc, phi, deriv = _varpro(r, w, _tail_builder(tr, 1, t_ref=t_start, background=False),
-                                          [math.log(tau_guess)])
-            return sol, cc, phi, deriv
+    def fit_residual(r):
+        return _varpro(r, w, _tail_builder(tr, 1, t_ref=t_start, background=False),
+                       [math.log(tau_guess)])
 
-        sol, cc, phi, deriv = fit_residual(rr)
-        tau = math.exp(sol.x[0])
-        model = phi @ cc
-        dof = max(tr.size - 2, 1)
-        chi2 = float(np.sum((w * (rr - model)) ** 2) / dof)
-        d_nat = deriv(cc) / tau
-        cov = _covariance(w, phi, d_nat, max(1.0, chi2))
-        var_fit = cov[0, 0]
-        amp_z = cc[0] / math.sqrt(cov[1, 1]) if cov[1, 1] > 0 else 0.0
-        # normalisation-sum errors: refit with S_high and the low mean shifted by 1 σ
-        var_norm = 0.0
-        rel_hi = math.sqrt(s_var[hi]) / s_norm[hi]
-        rel_low = math.sqrt(np.sum(s_var[low_set] / s_norm[low_set] ** 2)) / nl
-        for sh, sl in ((1.0 / (1.0 + rel_hi), 1.0), (1.0, 1.0 / (1.0 + rel_low))):
-            r2 = residual_of(sh, sl)[fit_mask]
-            sol2 = fit_residual(r2)[0]
-            var_norm += (math.exp(sol2.x[0]) - tau) ** 2
-        residual_fit = model
-        ok = bool(sol.success) and amp_z > 3.0 and np.isfinite(var_fit)
-        msg = "" if ok else (
-            "no biexciton component above noise in the difference (amplitude "
-            f"{amp_z:.1f} sigma); use a higher fluence" if amp_z <= 3.0 else
-            f"residual fit did not converge: {sol.message}")
-        tau_xx = Estimate(
-            value=tau if ok else float("nan"), stderr=math.sqrt(var_fit + var_norm) if ok else float("nan"),
-            method=method_k, unit="ns", success=ok, message=msg, reduced_chi2=chi2,
-            residuals=rr - model,
-            params={"amplitude": (float(cc[0]), math.sqrt(max(cov[1, 1], 0.0)))},
-            details={"window_ns": [lo_w, hi_w], "window_auto": window_auto,
-                     "window_trend_sigma": float(trend),
-                     "fit_range_ns": [float(t_start), float(tr[-1])],
-                     "low_fluence_mJ_cm2": [float(f[i]) for i in low_set],
-                     "high_fluence_mJ_cm2": float(f[hi]), "background_subtracted": bool(np.any(bmask))})
-    # --- τ_X from the summed low-fluence raw traces
-    # single excitons only: from the normalisation window start to the end of the trace
+    sol, cc, phi, deriv = fit_residual(rr)
+    tau = math.exp(sol.x[0])
+    model = phi @ cc
+    dof = max(tr.size - 2, 1)
+    chi2 = float(np.sum((w * (rr - model)) ** 2) / dof)
+    cov = _covariance(w, phi, deriv(cc) / tau, max(1.0, chi2))
+    var_fit = cov[0, 0]
+    amp_z = cc[0] / math.sqrt(cov[1, 1]) if cov[1, 1] > 0 else 0.0
+    # normalisation-sum errors: refit with S_high and the low mean shifted by 1 σ
+    var_norm = 0.0
+    rel_hi = math.sqrt(s_var[hi]) / s_norm[hi]
+    rel_low = math.sqrt(np.sum(s_var[low_set] / s_norm[low_set] ** 2)) / nl
+    for sh, sl in ((1.0 / (1.0 + rel_hi), 1.0), (1.0, 1.0 / (1.0 + rel_low))):
+        sol2 = fit_residual(residual_of(sh, sl)[fit_mask])[0]
+        var_norm += (math.exp(sol2.x[0]) - tau) ** 2
+    ok = bool(sol.success) and amp_z > 3.0 and np.isfinite(var_fit)
+    msg = "" if ok else (
+        "no biexciton component above noise in the difference (amplitude "
+        f"{amp_z:.1f} sigma); use a higher fluence" if amp_z <= 3.0 else
+        f"residual fit did not converge: {sol.message}")
+    est = Estimate(
+        value=tau if ok else float("nan"), stderr=math.sqrt(var_fit + var_norm) if ok else float("nan"),
+        method=method, unit="ns", success=ok, message=msg, reduced_chi2=chi2,
+        residuals=rr - model,
+        params={"amplitude": (float(cc[0]), math.sqrt(max(cov[1, 1], 0.0)))},
+        details={**details, "fit_range_ns": [float(t_start), float(tr[-1])]})
+    return est, tr, rr, model
+
+
+def _low_fluence_tail(t, c, bg, low_set, f, *, tx_from, fallback_from):
+    """τ_X: one exponential + constant on the summed low-fluence raw traces, where only
+    single excitons remain (from the window start to the end of the trace)."""
+    method = "low-fluence-tail"
     y_low = c[low_set].sum(axis=0)
-    tx_mask = t >= lo_w
+    tx_mask = t >= tx_from
     if np.count_nonzero(tx_mask) < MIN_POINTS:
-        tx_mask = t >= t_pk + rise
+        tx_mask = t >= fallback_from
+    tt, yy = t[tx_mask], y_low[tx_mask]
+    b_low = float(bg[low_set].sum())
     try:
-        tt, yy = t[tx_mask], y_low[tx_mask]
         w = 1.0 / np.sqrt(np.maximum(yy, 1.0))
-        g = _log_tail_tau(tt, yy, float(bg[low_set].sum()), 0, max(yy.max() - bg[low_set].sum(), 1))
+        g = _log_tail_tau(tt, yy, b_low, 0, max(yy.max() - b_low, 1))
         sol, cc, phi, deriv = _varpro(yy, w, _tail_builder(tt, 1, t_ref=tt[0], background=True),
                                       [math.log(g)])
-        tau_x_v = math.exp(sol.x[0])
-        model = phi @ cc
-        chi2 = float(np.sum((w * (yy - model)) ** 2) / max(tt.size - 3, 1))
-        cov = _covariance(w, phi, deriv(cc) / tau_x_v, max(1.0, chi2))
-        tau_x = Estimate(value=tau_x_v, stderr=math.sqrt(cov[0, 0]), method="low-fluence-tail",
-                         unit="ns", success=bool(sol.success), reduced_chi2=chi2,
-                         message="" if sol.success else str(sol.message),
-                         details={"fit_range_ns": [float(tt[0]), float(tt[-1])],
-                                  "low_fluence_mJ_cm2": [float(f[i]) for i in low_set]})
     except np.linalg.LinAlgError as exc:  # pragma: no cover - defensive
-        tau_x = _failed("low-fluence-tail", f"tail fit failed: {exc}")
-    # --- global cascade fit
-    if global_fit and tau_xx.success and tau_x.success:
-        gx, gxx, mean_n = _global_fit(t, c, t_half, t_pk + rise, tau_x.value,
-                                      tau_xx.value, f, n_max)
-    else:
-        why = "global fit not requested" if not global_fit else "needs the Klimov estimates first"
-        gx, gxx, mean_n = _failed("global-cascade", why), _failed("global-cascade", why), ()
-    if tau_xx.success and gxx.success:
-        diff = abs(tau_xx.value - gxx.value)
-        comb = math.hypot(tau_xx.stderr, gxx.stderr)
-        if diff > 2.0 * comb:
-            notes.append(
-                f"tau_xx disagrees between klimov-difference ({tau_xx.value:.3g} ns) and "
-                f"global-cascade ({gxx.value:.3g} ns) by {diff / comb:.1f} combined sigma")
-    note = "; ".join(notes)
-    if note and tau_xx.success:
-        tau_xx = replace(tau_xx, message=note)
-    return BiexcitonResult(
-        tau_xx_ns=tau_xx, tau_x_ns=tau_x, tau_xx_global_ns=gxx, tau_x_global_ns=gx,
-        mean_n=mean_n, window_ns=(lo_w, hi_w), low_fluence=low_mask, high_index=hi, time_ns=t,
-        normalized=nrm, residual_time_ns=tr, residual=rr, residual_fit=residual_fit, note=note)
+        return _failed(method, f"tail fit failed: {exc}")
+    tau_x = math.exp(sol.x[0])
+    model = phi @ cc
+    chi2 = float(np.sum((w * (yy - model)) ** 2) / max(tt.size - 3, 1))
+    details = {"fit_range_ns": [float(tt[0]), float(tt[-1])],
+               "low_fluence_mJ_cm2": [float(f[i]) for i in low_set]}
+    if not sol.success:
+        return Estimate(value=float("nan"), stderr=float("nan"), method=method, unit="ns",
+                        success=False, reduced_chi2=chi2,
+                        message=f"low-fluence tail fit did not converge: {sol.message}",
+                        details={**details, "last_iterate_ns": tau_x})
+    cov = _covariance(w, phi, deriv(cc) / tau_x, max(1.0, chi2))
+    return Estimate(value=tau_x, stderr=math.sqrt(cov[0, 0]), method=method, unit="ns",
+                    reduced_chi2=chi2, details=details)
+
+
+def _disagreement(tau_xx, gxx):
+    """A note when the Klimov and global-cascade τ_XX differ by more than 2 combined σ."""
+    if not (tau_xx.success and gxx.success):
+        return []
+    diff = abs(tau_xx.value - gxx.value)
+    comb = math.hypot(tau_xx.stderr, gxx.stderr)
+    if diff > 2.0 * comb:
+        return [f"tau_xx disagrees between klimov-difference ({tau_xx.value:.3g} ns) and "
+                f"global-cascade ({gxx.value:.3g} ns) by {diff / comb:.1f} combined sigma"]
+    return []
 
 
 def _global_fit(t, counts, t_zero, t_from, tau_x0, tau_xx0, f, n_max):
@@ -466,15 +509,22 @@ def _global_fit(t, counts, t_zero, t_from, tau_x0, tau_xx0, f, n_max):
     details = {"n_max": int(n_max), "fit_from_ns": float(t_from), "time_zero_ns": float(t_zero),
                "nfev": int(sol.nfev)}
     ok = bool(sol.success) and np.all(np.isfinite(np.diag(cov)))
-    msg = "" if ok else f"global fit did not converge: {sol.message}"
-    if ok and sol.x[1] < 1e-6:
-        msg = "tau_xx at its radiative limit tau_x/2 (no Auger decay resolved)"
+    if not ok:
+        msg = (f"global fit did not converge: {sol.message}" if not sol.success else
+               "global fit: the covariance is not finite (parameters not determined)")
+        last = {**details, "last_iterate": {"tau_x_ns": tx, "tau_xx_ns": txx,
+                                            "mean_n": [float(x) for x in sol.x[2:]]}}
+        failed = Estimate(value=float("nan"), stderr=float("nan"), method="global-cascade",
+                          unit="ns", success=False, message=msg, reduced_chi2=chi2, details=last)
+        mean_n = tuple(replace(failed, unit="", reduced_chi2=None,
+                               details={"fluence_mJ_cm2": float(f[k])}) for k in range(nf))
+        return failed, failed, mean_n
+    msg = "tau_xx at its radiative limit tau_x/2 (no Auger decay resolved)" if sol.x[1] < 1e-6 else ""
     gx = Estimate(value=tx, stderr=tx * math.sqrt(max(cov[0, 0], 0)), method="global-cascade",
-                  unit="ns", success=ok, message=msg, reduced_chi2=chi2, details=details)
+                  unit="ns", message=msg, reduced_chi2=chi2, details=details)
     gxx = Estimate(value=txx, stderr=txx * math.sqrt(max(var_log_txx, 0)), method="global-cascade",
-                   unit="ns", success=ok, message=msg, reduced_chi2=chi2, details=details)
+                   unit="ns", message=msg, reduced_chi2=chi2, details=details)
     mean_n = tuple(Estimate(value=float(sol.x[2 + k]), stderr=math.sqrt(max(cov[2 + k, 2 + k], 0)),
-                            method="global-cascade", unit="", success=ok,
-                            details={"fluence_mJ_cm2": float(f[k])})
+                            method="global-cascade", unit="", details={"fluence_mJ_cm2": float(f[k])})
                    for k in range(nf))
     return gx, gxx, mean_n

@@ -70,6 +70,27 @@ def _check_trace(time_ns, counts, *, name="counts"):
     return t, y
 
 
+def _check_options(weighting, n_components):
+    if weighting not in _WEIGHTINGS:
+        raise InputError(f"weighting {weighting!r} is not known; use one of {', '.join(_WEIGHTINGS)}.")
+    if not (isinstance(n_components, (int, np.integer)) and 1 <= n_components <= 4):
+        raise InputError(f"n_components must be an integer from 1 to 4, got {n_components!r}.")
+
+
+def _fit_range_mask(t, fit_range_ns):
+    """Bins inside ``fit_range_ns`` (all when None); at least MIN_POINTS of them."""
+    if fit_range_ns is None:
+        return np.ones(t.size, bool)
+    lo, hi = fit_range_ns
+    keep = (t >= lo) & (t <= hi)
+    if np.count_nonzero(keep) < MIN_POINTS:
+        raise InputError(
+            f"fit_range_ns {fit_range_ns} keeps {np.count_nonzero(keep)} bins; at least "
+            f"{MIN_POINTS} are needed. Widen the range."
+        )
+    return keep
+
+
 def _check_irf(t, irf):
     try:
         irf_t, irf_y = irf
@@ -304,10 +325,15 @@ class DecayFit:
         return self.taus_ns[-1]
 
 
-def _est(value, var, method, unit, *, success=True, message="", chi2=None, **kw):
+def _est(value, var, method, unit, *, success=True, message="", chi2=None):
+    """One parameter's Estimate; a failed fit gives NaN, its last iterate in ``details``."""
+    if not success:
+        return Estimate(value=float("nan"), stderr=float("nan"), method=method, unit=unit,
+                        success=False, message=message, reduced_chi2=chi2,
+                        details={"last_iterate": float(value)})
     se = math.sqrt(var) if np.isfinite(var) and var >= 0 else float("nan")
-    return Estimate(value=float(value), stderr=se, method=method, unit=unit, success=success,
-                    message=message, reduced_chi2=chi2, **kw)
+    return Estimate(value=float(value), stderr=se, method=method, unit=unit, message=message,
+                    reduced_chi2=chi2)
 
 
 def fit_decay(time_ns, counts, *, n_components=1, irf=None, irf_fwhm_ns=None, background=True,
@@ -375,10 +401,7 @@ def fit_decay(time_ns, counts, *, n_components=1, irf=None, irf_fwhm_ns=None, ba
     >>> abs(fit.tau_ns.value - 8.0) < 3 * fit.tau_ns.stderr
     True
     """
-    if weighting not in _WEIGHTINGS:
-        raise InputError(f"weighting {weighting!r} is not known; use one of {', '.join(_WEIGHTINGS)}.")
-    if not (isinstance(n_components, (int, np.integer)) and 1 <= n_components <= 4):
-        raise InputError(f"n_components must be an integer from 1 to 4, got {n_components!r}.")
+    _check_options(weighting, n_components)
     t, y = _check_trace(time_ns, counts)
     irf_y = _check_irf(t, irf) if irf is not None else None
     if irf_y is not None and irf_fwhm_ns is not None:
@@ -386,17 +409,7 @@ def fit_decay(time_ns, counts, *, n_components=1, irf=None, irf_fwhm_ns=None, ba
     if irf_fwhm_ns is not None and not (np.isfinite(irf_fwhm_ns) and irf_fwhm_ns >= 0):
         raise InputError(f"irf_fwhm_ns must be finite and >= 0, got {irf_fwhm_ns!r}.")
     n = int(n_components)
-    if fit_range_ns is not None:
-        lo, hi = fit_range_ns
-        keep = (t >= lo) & (t <= hi)
-        if np.count_nonzero(keep) < MIN_POINTS:
-            raise InputError(
-                f"fit_range_ns {fit_range_ns} keeps {np.count_nonzero(keep)} bins; at least "
-                f"{MIN_POINTS} are needed. Widen the range."
-            )
-    else:
-        keep = np.ones(t.size, bool)
-
+    keep = _fit_range_mask(t, fit_range_ns)
     bg0, ipk, t_half, rise = _rise_features(t, y)
     taus0 = _guess_taus(t, y, bg0, ipk, n)
     tk, yk = t[keep], y[keep]
@@ -464,7 +477,8 @@ def _finish(t, y, w, theta, c, phi, d, *, n, irf, fit_fwhm, background, converge
     var = np.diag(cov)
     taus = np.exp(theta[:n])
     success = bool(converged and np.all(np.isfinite(var)) and np.all(np.isfinite(theta)))
-    notes = [] if success else [f"fit did not converge: {message}"]
+    notes = [] if success else [f"fit did not converge: {message}" if not converged else
+                                "the covariance is not finite: a parameter is not determined by the data"]
     k = theta.size
     order = np.argsort(taus)
     if n > 1 and np.any(c[:n] < 0):
@@ -473,17 +487,18 @@ def _finish(t, y, w, theta, c, phi, d, *, n, irf, fit_fwhm, background, converge
     msg = "; ".join(notes)
     tau_est = tuple(_est(taus[i], var[i], method, "ns", success=success, message=msg, chi2=chi2)
                     for i in order)
-    amp_est = tuple(_est(c[i], var[k + i], method, "counts", success=success, chi2=chi2)
+    fail = {} if success else {"message": msg}  # every failed Estimate says why
+    amp_est = tuple(_est(c[i], var[k + i], method, "counts", success=success, chi2=chi2, **fail)
                     for i in order)
     t0_est = shift_est = fwhm_est = None
     if not irf:
-        t0_est = _est(theta[n], var[n], method, "ns", success=success)
+        t0_est = _est(theta[n], var[n], method, "ns", success=success, **fail)
         if fit_fwhm:
             fwhm_est = _est(math.exp(theta[n + 1]) * FWHM_PER_SIGMA, var[n + 1], method, "ns",
-                            success=success)
+                            success=success, **fail)
     else:
-        shift_est = _est(theta[n], var[n], method, "ns", success=success)
-    bg_est = _est(c[n], var[k + n], method, "counts", success=success) if background else None
+        shift_est = _est(theta[n], var[n], method, "ns", success=success, **fail)
+    bg_est = _est(c[n], var[k + n], method, "counts", success=success, **fail) if background else None
     return DecayFit(taus_ns=tau_est, amplitudes=amp_est, t0_ns=t0_est, irf_fwhm_ns=fwhm_est,
                     irf_shift_ns=shift_est, background=bg_est, reduced_chi2=chi2, time_ns=t,
                     model=mu, residuals=resid, success=success, message=msg, weighting=weighting,

@@ -14,7 +14,7 @@ import numpy as np
 from scipy import ndimage
 
 from ..errors import InputError
-from .decay import _WEIGHTINGS, _check_trace, _finish, _guess_taus, _natural_scale, _rise_features
+from .decay import _check_options, _check_trace, _finish, _guess_taus, _natural_scale, _rise_features
 from .decay_models import FWHM_PER_SIGMA, _exp_gauss_partials, _exp_gauss_unit
 from .varpro import _batch_lm
 
@@ -237,6 +237,24 @@ def _guess_mono_batch(t, y):
     return tau, t_half, rise
 
 
+def _initial_theta(t, y, n, sigma_fixed):
+    """Starting (log τ…, t0, [log σ]) of each decay of a chunk (B, K)."""
+    if n == 1:
+        tau0, t_half, rise = _guess_mono_batch(t, y)
+        theta = np.column_stack([np.log(tau0), t_half])
+        if sigma_fixed is None:
+            theta = np.column_stack([theta, np.log(rise / FWHM_PER_SIGMA)])
+        return theta
+    theta = []
+    for yi in y:
+        bg0, ipk, t_half, rise = _rise_features(t, yi)
+        th = np.r_[np.log(_guess_taus(t, yi, bg0, ipk, n)), t_half]
+        if sigma_fixed is None:
+            th = np.r_[th, math.log(rise / FWHM_PER_SIGMA)]
+        theta.append(th)
+    return np.array(theta)
+
+
 def fit_decays(time_ns, counts, *, n_components=1, irf_fwhm_ns=None, background=True,
                weighting="poisson", chunk=128, max_iter=100) -> list:
     """Fit many decays on one time grid at once (vectorised; Gaussian IRF).
@@ -280,10 +298,7 @@ def fit_decays(time_ns, counts, *, n_components=1, irf_fwhm_ns=None, background=
     >>> [abs(f.tau_ns.value - 8.0) < 3 * f.tau_ns.stderr for f in fits]
     [True, True, True]
     """
-    if weighting not in _WEIGHTINGS:
-        raise InputError(f"weighting {weighting!r} is not known; use one of {', '.join(_WEIGHTINGS)}.")
-    if not (isinstance(n_components, (int, np.integer)) and 1 <= n_components <= 4):
-        raise InputError(f"n_components must be an integer from 1 to 4, got {n_components!r}.")
+    _check_options(weighting, n_components)
     if irf_fwhm_ns is not None and not (np.isfinite(irf_fwhm_ns) and irf_fwhm_ns > 0):
         raise InputError(f"irf_fwhm_ns must be finite and > 0 for fit_decays, got {irf_fwhm_ns!r}.")
     t, y_all = _check_stack(time_ns, counts)
@@ -292,20 +307,7 @@ def fit_decays(time_ns, counts, *, n_components=1, irf_fwhm_ns=None, background=
     out = []
     for start in range(0, y_all.shape[0], chunk):
         y = y_all[start:start + chunk]
-        if n == 1:
-            tau0, t_half, rise = _guess_mono_batch(t, y)
-            theta = np.column_stack([np.log(tau0), t_half])
-            if sigma_fixed is None:
-                theta = np.column_stack([theta, np.log(rise / FWHM_PER_SIGMA)])
-        else:
-            theta = []
-            for yi in y:
-                bg0, ipk, t_half, rise = _rise_features(t, yi)
-                th = np.r_[np.log(_guess_taus(t, yi, bg0, ipk, n)), t_half]
-                if sigma_fixed is None:
-                    th = np.r_[th, math.log(rise / FWHM_PER_SIGMA)]
-                theta.append(th)
-            theta = np.array(theta)
+        theta = _initial_theta(t, y, n, sigma_fixed)
         w = 1.0 / np.sqrt(np.maximum(y, 1.0)) if weighting != "uniform" else np.ones_like(y)
 
         def evaluator(w):

@@ -270,14 +270,19 @@ def _peak_fit(e, y, *, fraction, lineshape):
     res = model.fit(z, params, x=x)
     center = res.params["center"]
     stderr = center.stderr if center.stderr is not None else float("nan")
-    ok = bool(res.success) and np.isfinite(stderr)
+    details = {"fit_range_eV": [float(x[0]), float(x[-1])], "lineshape": lineshape}
+    if not (bool(res.success) and np.isfinite(stderr)):
+        why = (f"peak fit did not converge: {res.message}" if not res.success else
+               "peak fit: the centre's standard error could not be estimated")
+        return Estimate(value=float("nan"), stderr=float("nan"), method="peak-fit", unit="eV",
+                        success=False, reduced_chi2=float(res.redchi), message=why,
+                        details={**details, "last_iterate_eV": float(center.value)})
     return Estimate(value=float(center.value), stderr=float(stderr), method="peak-fit",
-                    unit="eV", success=ok, reduced_chi2=float(res.redchi),
+                    unit="eV", reduced_chi2=float(res.redchi),
                     residuals=np.asarray(res.residual),
-                    message="" if ok else f"peak fit did not converge: {res.message}",
                     params={"sigma_eV": (float(res.params["sigma"].value),
                                          float(res.params["sigma"].stderr or np.nan))},
-                    details={"fit_range_eV": [float(x[0]), float(x[-1])], "lineshape": lineshape})
+                    details=details)
 
 
 def fwhm_meV(energy_eV, counts) -> Estimate:
