@@ -236,11 +236,9 @@ def _fit_mode(e, c, p, w_pts, w_eV, model):
         return None
     q = center / fwhm
     rchi = float(res.redchi)
-    energy = Estimate(value=float(center.n), stderr=float(center.s), method=f"{model}-fit", unit="eV",
-                      reduced_chi2=rchi)
-    width = Estimate(value=1e3 * float(fwhm.n), stderr=1e3 * float(fwhm.s), method=f"{model}-fit",
-                     unit="meV", reduced_chi2=rchi)
-    qual = Estimate(value=float(q.n), stderr=float(q.s), method="E/FWHM", unit="")
+    energy = Estimate.from_ufloat(center, method=f"{model}-fit", unit="eV", reduced_chi2=rchi)
+    width = Estimate.from_ufloat(1e3 * fwhm, method=f"{model}-fit", unit="meV", reduced_chi2=rchi)
+    qual = Estimate.from_ufloat(q, method="E/FWHM", unit="")
     peak_height = float(res.params["height"].value) if "height" in res.params else float(
         mod.left.eval(res.params, x=np.array([uv["center"].n]))[0])
     return energy, width, qual, float(res.params["amplitude"].value) / 1e3, peak_height  # area in counts·eV
@@ -411,8 +409,7 @@ def laser_threshold(fluence_mJ_cm2, line_intensity, *, intensity_stderr=None, mi
         rchi = float(np.sum((resid / scale) ** 2) / dof)
         if s is None:
             rchi = None  # scatter-scaled covariance: χ² carries no information
-    return Estimate(value=float(th.n), stderr=float(th.s), method=method, unit="mJ/cm2",
-                    reduced_chi2=rchi, residuals=resid,
+    return Estimate.from_ufloat(th, method=method, unit="mJ/cm2", reduced_chi2=rchi, residuals=resid,
                     params={"slope": (float(ua.n), float(ua.s)), "intercept": (float(ub.n), float(ub.s))},
                     details=details)
 
