@@ -307,7 +307,7 @@ def delta_a_noise(delay_ps, energy_eV, dA, *, t0_ps=0.0, margin_ps=0.3, n_late=5
     σ² = Σ (ΔA − ΔĀ_E)² / (N − M_used). stderr ≈ σ / √(2 dof).
 
     Fallback (no such delays): the robust scale of the second difference along energy at
-    the ``n_late`` latest delays, σ = 1.4826 · MAD(ΔA[j−1] − 2ΔA[j] + ΔA[j+1]) / √6
+    the ``n_late`` latest delays, σ = 1.4826 · MAD(ΔA[j−1] − 2ΔA[j] + ΔA[j+1]) / √6 (point_noise)
     (white noise of σ gives second differences of σ√6; smooth signal largely cancels).
     It assumes uncorrelated noise between neighbouring energies and a signal smooth on the
     grid scale, and says so in ``message``. stderr ≈ 1.17 σ/√n (asymptotic MAD
