@@ -19,8 +19,9 @@ import time
 
 import numpy as np
 
+from multiphoton.analysis.decay import _guess_taus, _rise_features, fit_decay
+from multiphoton.analysis.decay_batch import fit_decays
 from multiphoton.analysis.decay_models import exp_conv_gauss
-from multiphoton.analysis.trpl import _guess_taus, _rise_features, fit_decay, fit_decays
 
 __all__ = ["make_decays", "main"]
 

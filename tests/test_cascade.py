@@ -46,10 +46,10 @@ def test_poisson_matches_pmf_and_tail_is_absorbed():
 def test_mean_excitons_closed_forms():
     j = photon_fluence_per_cm2(2.0, 1.55)
     expected = pulse_shape_factor("sech2") * 3e6 * 1e-50 * j**2 / 80e-15
-    got = mean_excitons_two_photon(2.0, sigma2_GM=3e6, photon_energy_eV=1.55, pulse_fwhm_fs=80.0,
+    got = mean_excitons_two_photon(2.0, sigma2_GM=3e6, excitation_eV=1.55, pulse_fwhm_fs=80.0,
                                    pulse_shape="sech2")
     assert got == pytest.approx(expected, rel=1e-14)
-    assert mean_excitons_one_photon(0.01, sigma1_cm2=2e-14, photon_energy_eV=3.1) == pytest.approx(
+    assert mean_excitons_one_photon(0.01, sigma1_cm2=2e-14, excitation_eV=3.1) == pytest.approx(
         2e-14 * photon_fluence_per_cm2(0.01, 3.1), rel=1e-14)
 
 
@@ -59,7 +59,7 @@ def test_bad_excitation_inputs():
     with pytest.raises(InputError, match="n_max"):
         poisson_populations(1.0, n_max=0)
     with pytest.raises(InputError, match="pulse_fwhm_fs"):
-        mean_excitons_two_photon(1.0, sigma2_GM=1.0, photon_energy_eV=1.55, pulse_fwhm_fs=0.0)
+        mean_excitons_two_photon(1.0, sigma2_GM=1.0, excitation_eV=1.55, pulse_fwhm_fs=0.0)
     with pytest.raises(InputError, match="profile"):
         emitting_fraction_one_photon(1.0, profile="tophat")
 

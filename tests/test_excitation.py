@@ -2,7 +2,7 @@
 import numpy as np
 from uncertainties import ufloat
 
-from multiphoton.analysis.excitation import mean_excitons_one_photon, mean_excitons_two_photon
+from multiphoton.models.excitation import mean_excitons_one_photon, mean_excitons_two_photon
 from multiphoton.errors import InputError
 
 from contract import AnalysisContract, Raises, SharedAxis

@@ -97,19 +97,6 @@ def _threshold_series(seed):
     return f, y
 
 
-class TestSpectrumNoiseContract(AnalysisContract):
-    function = staticmethod(L.spectrum_noise)
-    skip = {"reversed_axes": "one ordered spectrum without its axis: nothing to permute along",
-            "shuffled_axes": "one ordered spectrum without its axis: nothing to permute along"}
-    failure = Raises(InputError, match="at least 3")
-
-    def inputs(self, seed):
-        return {"counts": _line_spectrum(seed)}, {}
-
-    def failure_inputs(self):
-        return {"counts": np.ones(2)}, {}
-
-
 class TestFindLasingModesContract(AnalysisContract):
     function = staticmethod(L.find_lasing_modes)
     shared_axes = (SharedAxis(_ENERGY),)

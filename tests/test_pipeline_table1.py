@@ -101,7 +101,7 @@ def test_table1_quantities_recovered(tmp_path):
     assert q["pl_order"].value == pytest.approx(2.0, abs=3 * q["pl_order"].stderr + 0.02)
     assert q["pl_peak_eV"].value == pytest.approx(E_PEAK, abs=0.005)
     assert res.warnings == []
-    families = {p["family"] for p in res.plots}
+    families = {p.family for p in res.plots}
     assert {"tpef", "pl_fluence_series"} <= families
 
 

@@ -92,9 +92,9 @@ fluence_mJ_cm2 = 0.1
     results = analyze(p)
     assert "gain_bandwidth_meV" not in results.samples.get("S", {})
     assert {w.quantity for w in results.warnings} >= {"gain_bandwidth_meV", "gain_lifetime_ns"}
-    plot = next(pl for pl in results.plots if pl["family"] == "ta_map")
+    plot = next(pl for pl in results.plots if pl.family == "ta_map")
+    from multiphoton.plotdata import plot_from_json
     from multiphoton.report.figures import draw
-    from multiphoton.results import _jsonable
 
-    fig = draw(_jsonable(plot))  # the figure renders from the plot data as written to disk
+    fig = draw(plot_from_json(plot.to_json()))  # the figure renders from the plot data as written to disk
     assert len(fig.axes) >= 1

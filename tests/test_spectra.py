@@ -190,14 +190,3 @@ class TestNormalizeContract(_SpectrumContract):
         return {"counts": np.zeros(5)}, {}
 
 
-class TestNoiseLevelContract(_SpectrumContract):
-    function = staticmethod(noise_level)
-    skip = {"reversed_axes": "one ordered spectrum without its axis: nothing to permute along",
-            "shuffled_axes": "one ordered spectrum without its axis: nothing to permute along"}
-    failure = Raises(InputError, match="at least 3")
-
-    def inputs(self, seed):
-        return {"counts": _spectrum(seed)}, {}
-
-    def failure_inputs(self):
-        return {"counts": np.ones(2)}, {}

@@ -174,9 +174,6 @@ def test_klimov_bad_input():
 # ---- contract tests (STYLE.md practice 8) -------------------------------------------
 _TRACE = SharedAxis({"time_ns": 0, "counts": 0})
 _FIT_RTOL = 1e-8  # VarPro/LM on the same sorted bins: rounding-level drift of the optimum
-_POLICY = "failure policy: fixed in the trpl split"
-# trpl.py is being split concurrently; its docstrings are not edited here
-_DETAILS_DOC = "details keys of biexciton_lifetime undocumented: documented in the trpl split"
 
 
 class TestFitDecayContract(AnalysisContract):
@@ -221,10 +218,6 @@ class TestFitDecayNotConvergedContract(TestFitDecayContract):
     def failure_inputs(self):
         return {"time_ns": T, "counts": _decay(1)}, {"max_nfev": 1}
 
-    @pytest.mark.xfail(strict=True, reason=_POLICY)
-    def test_failure(self):
-        super().test_failure()
-
 
 class TestFitDecaysContract(AnalysisContract):
     function = staticmethod(trpl.fit_decays)
@@ -256,10 +249,6 @@ class TestBiexcitonLifetimeContract(AnalysisContract):
         pl = np.exp(-np.clip(TB, 0, None) / TAU_X) * (TB >= 0)
         y = np.random.default_rng(13).poisson(2e4 * pl + 2.0, size=(3, TB.size)).astype(float)
         return {"time_ns": TB, "fluence_mJ_cm2": np.array([0.1, 0.2, 0.3]), "counts": y}, {"global_fit": False}
-
-    @pytest.mark.xfail(strict=True, reason=_DETAILS_DOC)
-    def test_details_documented(self):
-        super().test_details_documented()
 
 
 class TestBiexcitonLifetimeGlobalFitContract(TestBiexcitonLifetimeContract):

@@ -79,3 +79,20 @@ def test_pulse_shape_factor_matches_numerical_integral(shape, g):
 def test_unknown_pulse_shape():
     with pytest.raises(InputError, match="pulse_shape 'lorentz' is not known"):
         units.pulse_shape_factor("lorentz")
+
+
+def test_conversions_carry_uncertainties():
+    from uncertainties import ufloat, unumpy
+
+    wl = ufloat(800.0, 2.0)
+    e = units.wavelength_nm_to_energy_eV(wl)
+    assert e.nominal_value == pytest.approx(HC_EV_NM / 800.0)
+    assert e.std_dev == pytest.approx(HC_EV_NM / 800.0**2 * 2.0)  # |dE/dλ| σ_λ
+    assert units.energy_eV_to_wavelength_nm(e).nominal_value == pytest.approx(800.0)
+    j = units.photon_fluence_per_cm2(ufloat(1.0, 0.1), 1.55)
+    assert j.std_dev / j.nominal_value == pytest.approx(0.1)
+    s2 = units.gm_to_cm4_s(ufloat(2e6, 1e5)) / units.nm3_to_cm3(ufloat(400.0, 20.0))
+    assert s2.nominal_value == pytest.approx(2e6 * 1e-50 / (400.0 * 1e-21))
+    arr = units.cm4_s_to_gm(unumpy.uarray([1e-44, 2e-44], [1e-45, 1e-45]))
+    assert unumpy.nominal_values(arr) == pytest.approx([1e6, 2e6])
+    assert units.gm_to_cm4_s(np.array([1.0, 2.0])).dtype == float

@@ -13,6 +13,7 @@ __all__ = [
     "SPEED_OF_LIGHT_M_S",
     "HC_EV_NM",
     "GM_CM4_S",
+    "NM3_CM3",
     "LN10",
 ]
 
@@ -33,6 +34,9 @@ HC_EV_NM: float = _c.h * _c.c / _c.e * 1e9
 
 GM_CM4_S: float = 1e-50
 """One Goeppert-Mayer unit, cm⁴ s per photon."""
+
+NM3_CM3: float = 1e-21
+"""One cubic nanometre in cm³ (particle volumes from TEM sizes are in nm³)."""
 
 LN10: float = 2.302585092994046
 """Natural logarithm of 10 (base-10 absorbance to natural-log optical depth)."""

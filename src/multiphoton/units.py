@@ -1,7 +1,9 @@
 """Unit conversions used at the edges: photon energy ⇄ wavelength, fluence → photons,
 GM, molar extinction ⇄ cross section, spectra per nm → per eV, pulse-shape factors.
 
-Every function takes and returns plain floats or numpy arrays; units are in the names.
+Every conversion takes floats, numpy arrays and ``uncertainties`` numbers (UFloats, or
+arrays of them) and returns the same kind, so that uncertainties propagate through it;
+units are in the names.
 """
 from __future__ import annotations
 
@@ -9,7 +11,9 @@ import math
 
 import numpy as np
 
-from .constants import AVOGADRO_PER_MOL, ELEMENTARY_CHARGE_C, GM_CM4_S, HC_EV_NM, LN10
+from uncertainties import UFloat
+
+from .constants import AVOGADRO_PER_MOL, ELEMENTARY_CHARGE_C, GM_CM4_S, HC_EV_NM, LN10, NM3_CM3
 from .errors import InputError
 
 __all__ = [
@@ -18,6 +22,7 @@ __all__ = [
     "photon_fluence_per_cm2",
     "gm_to_cm4_s",
     "cm4_s_to_gm",
+    "nm3_to_cm3",
     "epsilon_to_sigma_cm2",
     "sigma_cm2_to_epsilon",
     "spectrum_per_nm_to_per_eV",
@@ -28,6 +33,14 @@ __all__ = [
 PULSE_SHAPES = ("gaussian", "sech2", "rect")
 
 
+def _number(x):
+    """``x`` as a float array, or unchanged when it is (an array of) ``uncertainties`` numbers."""
+    if isinstance(x, UFloat):
+        return x
+    arr = np.asarray(x)
+    return arr if arr.dtype == object else np.asarray(x, dtype=float)
+
+
 def wavelength_nm_to_energy_eV(wavelength_nm):
     """Photon energy in eV of light of vacuum wavelength ``wavelength_nm`` (nm).
 
@@ -36,12 +49,12 @@ def wavelength_nm_to_energy_eV(wavelength_nm):
     >>> round(float(wavelength_nm_to_energy_eV(800.0)), 4)
     1.5498
     """
-    return HC_EV_NM / np.asarray(wavelength_nm, dtype=float)
+    return HC_EV_NM / _number(wavelength_nm)
 
 
 def energy_eV_to_wavelength_nm(energy_eV):
     """Vacuum wavelength in nm of a photon of energy ``energy_eV`` (eV)."""
-    return HC_EV_NM / np.asarray(energy_eV, dtype=float)
+    return HC_EV_NM / _number(energy_eV)
 
 
 def photon_fluence_per_cm2(fluence_mJ_cm2, photon_energy_eV):
@@ -53,20 +66,34 @@ def photon_fluence_per_cm2(fluence_mJ_cm2, photon_energy_eV):
     --------
     >>> f"{float(photon_fluence_per_cm2(1.0, 1.55)):.4e}"
     '4.0268e+15'
+    >>> from uncertainties import ufloat
+    >>> f"{photon_fluence_per_cm2(ufloat(1.0, 0.1), 1.55).std_dev:.4e}"
+    '4.0268e+14'
     """
-    return np.asarray(fluence_mJ_cm2, dtype=float) * 1e-3 / (
-        np.asarray(photon_energy_eV, dtype=float) * ELEMENTARY_CHARGE_C
-    )
+    return _number(fluence_mJ_cm2) * 1e-3 / (_number(photon_energy_eV) * ELEMENTARY_CHARGE_C)
 
 
 def gm_to_cm4_s(sigma2_GM):
     """Two-photon cross section from GM to cm⁴ s (1 GM = 1e-50 cm⁴ s)."""
-    return np.asarray(sigma2_GM, dtype=float) * GM_CM4_S
+    return _number(sigma2_GM) * GM_CM4_S
 
 
 def cm4_s_to_gm(sigma2_cm4_s):
     """Two-photon cross section from cm⁴ s to GM."""
-    return np.asarray(sigma2_cm4_s, dtype=float) / GM_CM4_S
+    return _number(sigma2_cm4_s) / GM_CM4_S
+
+
+def nm3_to_cm3(volume_nm3):
+    """Volume from nm³ to cm³ (1 nm³ = 1e-21 cm³).
+
+    Examples
+    --------
+    >>> from uncertainties import ufloat
+    >>> v = nm3_to_cm3(ufloat(100.0, 5.0))
+    >>> f"{v.nominal_value:.1e} {v.std_dev:.1e}"
+    '1.0e-19 5.0e-21'
+    """
+    return _number(volume_nm3) * NM3_CM3
 
 
 def epsilon_to_sigma_cm2(epsilon_per_M_cm):

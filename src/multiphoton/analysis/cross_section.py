@@ -11,16 +11,12 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.optimize import curve_fit
-from uncertainties import ufloat
 
 from ..errors import InputError
+from ..results import Estimate
+from .noise import point_noise
 
 __all__ = ["quadratic_coefficient", "integrated_with_noise", "sigma2_relative_GM"]
-
-
-def _u(value: float, std: float):
-    """A UFloat, or a plain float when there is no uncertainty (uncertainties warns on 0)."""
-    return ufloat(value, std) if std > 0 else float(value)
 
 
 def quadratic_coefficient(fluence_mJ_cm2, integrated, *, mask=None):
@@ -64,16 +60,17 @@ def quadratic_coefficient(fluence_mJ_cm2, integrated, *, mask=None):
         raise InputError("two-photon PL and fluences must be > 0 for the quadratic fit.")
     a0 = float(np.median(y / f**2))
     popt, pcov = curve_fit(lambda x, a: a * x**2, f, y, p0=[a0], sigma=y, absolute_sigma=False)
-    return _u(float(popt[0]), float(np.sqrt(pcov[0, 0])))
+    return Estimate(value=float(popt[0]), stderr=float(np.sqrt(pcov[0, 0])),
+                    method="weighted-lsq-quadratic").to_ufloat()
 
 
 def integrated_with_noise(energy_eV, counts):
     """Integrated spectrum ∫counts dE with a standard error from its point-to-point noise.
 
     The noise per point is estimated from the second differences of the spectrum
-    (robust MAD, which a smooth line shape barely affects), and propagated through
-    the trapezoid rule as uncorrelated. The points are taken in ascending energy, so
-    the order of the input does not matter.
+    (:func:`~multiphoton.analysis.noise.point_noise`, robust MAD, which a smooth line
+    shape barely affects), and propagated through the trapezoid rule as uncorrelated.
+    The points are taken in ascending energy, so the order of the input does not matter.
 
     Returns
     -------
@@ -90,13 +87,13 @@ def integrated_with_noise(energy_eV, counts):
     area = float(np.trapezoid(c, e))
     if c.size < 5:
         return area
-    d2 = c[2:] - 2 * c[1:-1] + c[:-2]
-    sigma_point = 1.4826 * np.median(np.abs(d2 - np.median(d2))) / np.sqrt(6.0)
+    sigma_point = point_noise(c)
     w = np.zeros_like(e)
     de = np.diff(e)
     w[:-1] += de / 2
     w[1:] += de / 2
-    return _u(area, float(sigma_point * np.sqrt(np.sum(w**2))))
+    return Estimate(value=area, stderr=float(sigma_point * np.sqrt(np.sum(w**2))),
+                    method="trapezoid-second-difference-noise").to_ufloat()
 
 
 def sigma2_relative_GM(*, reference_sigma2_GM, sample_sigma1_cm2, reference_sigma1_cm2,

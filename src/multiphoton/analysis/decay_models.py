@@ -1,6 +1,6 @@
 """Decay model functions for time-resolved photoluminescence (pure numpy/scipy).
 
-Model functions only; fitting lives in :mod:`multiphoton.analysis.trpl`.
+Model functions only; fitting lives in :mod:`multiphoton.analysis.decay` (and decay_batch, biexciton).
 
 * :func:`exp_conv_gauss` — one exponential convolved with a Gaussian instrument
   response (IRF), finite for any IRF width through ``scipy.special.erfcx``.

@@ -15,16 +15,15 @@ import numpy as np
 from lmfit.models import LorentzianModel, QuadraticModel, VoigtModel
 from scipy.ndimage import median_filter
 from scipy.signal import find_peaks, peak_widths
-from scipy.stats import median_abs_deviation
 from uncertainties import correlated_values
 
 from ..errors import InputError
 from ..results import Estimate
+from .noise import point_noise
 
 __all__ = [
     "LasingMode",
     "LaserSeriesResult",
-    "spectrum_noise",
     "find_lasing_modes",
     "line_intensity",
     "laser_threshold",
@@ -105,32 +104,6 @@ def _spectrum(energy_eV, counts):
     return e[order], c[..., order]
 
 
-def spectrum_noise(counts) -> float:
-    """Robust noise σ of a spectrum from its second difference.
-
-    Parameters
-    ----------
-    counts : ndarray of shape (M,)
-
-    Returns
-    -------
-    float
-        σ = 1.4826 · MAD(c[j−1] − 2c[j] + c[j+1]) / √6 (white noise; smooth PL and a
-        few narrow lines barely change the median).
-
-    Examples
-    --------
-    >>> rng = np.random.default_rng(1)
-    >>> round(spectrum_noise(rng.normal(0, 2.0, 4000)), 1)
-    2.0
-    """
-    c = np.asarray(counts, dtype=float)
-    if c.ndim != 1 or c.size < 3:
-        raise InputError(f"spectrum_noise needs one spectrum of at least 3 points, got shape {c.shape}.")
-    d2 = c[:-2] - 2 * c[1:-1] + c[2:]
-    return float(median_abs_deviation(d2, scale="normal")) / math.sqrt(6.0)
-
-
 def _index_to_energy(e, positions):
     return np.interp(positions, np.arange(e.size), e)
 
@@ -162,7 +135,7 @@ def find_lasing_modes(energy_eV, counts, *, k_sigma=6.0, max_width_ratio=0.1,
 
     Notes
     -----
-    Noise σ from :func:`spectrum_noise`. Background B = running median of the
+    Noise σ from :func:`~multiphoton.analysis.noise.point_noise`. Background B = running median of the
     spectrum over ``background_window_eV``; PL FWHM = half-maximum width of B around
     its maximum (the whole window if B has no half-maximum crossing). Candidates from
     ``find_peaks(counts, prominence=kσ)``, widths at half the height above B
@@ -185,7 +158,7 @@ def find_lasing_modes(energy_eV, counts, *, k_sigma=6.0, max_width_ratio=0.1,
         raise InputError(f"`counts` must be one spectrum of shape ({e.size},), got {c.shape}.")
     if model not in ("lorentzian", "voigt"):
         raise InputError(f"`model` must be 'lorentzian' or 'voigt', got {model!r}.")
-    sigma = spectrum_noise(c)
+    sigma = point_noise(c)
     if sigma == 0:
         sigma = float(np.finfo(float).eps * max(1.0, np.max(np.abs(c))))
     spacing = float(np.median(np.diff(e)))
@@ -263,11 +236,9 @@ def _fit_mode(e, c, p, w_pts, w_eV, model):
         return None
     q = center / fwhm
     rchi = float(res.redchi)
-    energy = Estimate(value=float(center.n), stderr=float(center.s), method=f"{model}-fit", unit="eV",
-                      reduced_chi2=rchi)
-    width = Estimate(value=1e3 * float(fwhm.n), stderr=1e3 * float(fwhm.s), method=f"{model}-fit",
-                     unit="meV", reduced_chi2=rchi)
-    qual = Estimate(value=float(q.n), stderr=float(q.s), method="E/FWHM", unit="")
+    energy = Estimate.from_ufloat(center, method=f"{model}-fit", unit="eV", reduced_chi2=rchi)
+    width = Estimate.from_ufloat(1e3 * fwhm, method=f"{model}-fit", unit="meV", reduced_chi2=rchi)
+    qual = Estimate.from_ufloat(q, method="E/FWHM", unit="")
     peak_height = float(res.params["height"].value) if "height" in res.params else float(
         mod.left.eval(res.params, x=np.array([uv["center"].n]))[0])
     return energy, width, qual, float(res.params["amplitude"].value) / 1e3, peak_height  # area in counts·eV
@@ -439,8 +410,7 @@ def laser_threshold(fluence_mJ_cm2, line_intensity, *, intensity_stderr=None, mi
         rchi = float(np.sum((resid / scale) ** 2) / dof)
         if s is None:
             rchi = None  # scatter-scaled covariance: χ² carries no information
-    return Estimate(value=float(th.n), stderr=float(th.s), method=method, unit="mJ/cm2",
-                    reduced_chi2=rchi, residuals=resid,
+    return Estimate.from_ufloat(th, method=method, unit="mJ/cm2", reduced_chi2=rchi, residuals=resid,
                     params={"slope": (float(ua.n), float(ua.s)), "intercept": (float(ub.n), float(ub.s))},
                     details=details)
 

@@ -12,6 +12,7 @@ from scipy import interpolate, signal
 
 from ..errors import InputError
 from ..results import Estimate
+from .noise import point_noise
 
 __all__ = ["integrated_intensity", "peak_energy", "fwhm_meV", "normalize", "noise_level"]
 
@@ -99,23 +100,8 @@ def normalize(counts, *, energy_eV=None, method="max"):
     return y / scale
 
 
-def noise_level(counts):
-    """Robust noise standard deviation of a smooth spectrum from its second differences.
-
-    σ = median(|Δ²y|) / 0.6745 / √6 (the second difference of white noise has variance 6σ²).
-    Hand-written: numpy/scipy have no such estimator. ``counts`` (M,), returns a float.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> y = np.random.default_rng(0).normal(0, 2.0, 5000)
-    >>> round(noise_level(y), 1)
-    2.0
-    """
-    y = np.asarray(counts, dtype=float)
-    if y.ndim != 1 or y.size < 3:
-        raise InputError(f"noise_level needs a 1-D spectrum of at least 3 points, got shape {y.shape}.")
-    return float(np.median(np.abs(np.diff(y, 2))) / 0.6745 / math.sqrt(6.0))
+noise_level = point_noise
+"""Robust noise σ of a smooth spectrum (the one estimator, :func:`~multiphoton.analysis.noise.point_noise`)."""
 
 
 def _uniform(e, y):
@@ -197,7 +183,8 @@ def peak_energy(energy_eV, counts, *, method="second-derivative", fraction=0.5,
     Estimate
         Peak energy in eV. ``details``: for the second derivative ``windows_points`` (the
         Savitzky–Golay widths) and ``peaks_eV`` (the minimum found with each); for the peak
-        fit ``fit_range_eV`` (first and last energy fitted) and ``lineshape``.
+        fit ``fit_range_eV`` (first and last energy fitted) and ``lineshape``, and when the
+        fit fails ``last_iterate_eV`` (where the optimiser stopped).
 
     Notes
     -----
@@ -219,8 +206,11 @@ def peak_energy(energy_eV, counts, *, method="second-derivative", fraction=0.5,
     >>> import numpy as np
     >>> e = np.linspace(1.8, 2.1, 301)
     >>> y = np.exp(-0.5 * ((e - 1.925) / 0.03) ** 2)
-    >>> round(peak_energy(e, y).value, 4), round(peak_energy(e, y, method="peak-fit").value, 4)
-    (1.925, 1.925)
+    >>> round(peak_energy(e, y).value, 4)
+    1.925
+    >>> noisy = y + np.random.default_rng(0).normal(0, 0.01, e.size)  # a fit needs a residual
+    >>> round(peak_energy(e, noisy, method="peak-fit").value, 3)
+    1.925
     """
     e, y = _check_spectrum(energy_eV, counts)
     if not np.max(y) > 0:
@@ -286,14 +276,19 @@ def _peak_fit(e, y, *, fraction, lineshape):
     res = model.fit(z, params, x=x)
     center = res.params["center"]
     stderr = center.stderr if center.stderr is not None else float("nan")
-    ok = bool(res.success) and np.isfinite(stderr)
+    details = {"fit_range_eV": [float(x[0]), float(x[-1])], "lineshape": lineshape}
+    if not (bool(res.success) and np.isfinite(stderr)):
+        why = (f"peak fit did not converge: {res.message}" if not res.success else
+               "peak fit: the centre's standard error could not be estimated")
+        return Estimate(value=float("nan"), stderr=float("nan"), method="peak-fit", unit="eV",
+                        success=False, reduced_chi2=float(res.redchi), message=why,
+                        details={**details, "last_iterate_eV": float(center.value)})
     return Estimate(value=float(center.value), stderr=float(stderr), method="peak-fit",
-                    unit="eV", success=ok, reduced_chi2=float(res.redchi),
+                    unit="eV", reduced_chi2=float(res.redchi),
                     residuals=np.asarray(res.residual),
-                    message="" if ok else f"peak fit did not converge: {res.message}",
                     params={"sigma_eV": (float(res.params["sigma"].value),
                                          float(res.params["sigma"].stderr or np.nan))},
-                    details={"fit_range_eV": [float(x[0]), float(x[-1])], "lineshape": lineshape})
+                    details=details)
 
 
 def fwhm_meV(energy_eV, counts) -> Estimate:

@@ -156,8 +156,8 @@ def intensity_retention(time_s, integrated, *, n_average=3) -> Estimate:
     imin = float(run[j])
     drop = 1.0 - imin / start
     recovery = (end - imin) / (start - imin) if start.n - imin > 0 else ufloat(float("nan"), float("nan"))
-    return Estimate(
-        value=float(ret.n), stderr=float(ret.s), method="end-over-start", unit="",
+    return Estimate.from_ufloat(
+        ret, method="end-over-start", unit="",
         params={"drop": (float(drop.n), float(drop.s)),
                 "recovery": (float(recovery.n), float(recovery.s)),
                 "min_time_s": (float(t[j:j + n].mean()), 0.0)},

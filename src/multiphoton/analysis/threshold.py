@@ -5,8 +5,8 @@
   linear fits below and above threshold, done as one least-squares problem).
 * :func:`linewidth_threshold` — second method: onset of linewidth narrowing (hinge fit of
   FWHM against fluence).
-* :func:`excitons_two_photon` — ⟨N⟩ = g σ₂ J²/τ (delegates to
-  :mod:`multiphoton.analysis.excitation`).
+* :func:`excitons_two_photon` — ⟨N⟩ = g σ₂ J²/τ (an alias of
+  :func:`multiphoton.models.excitation.mean_excitons_two_photon`).
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from scipy import optimize
 
 from ..errors import InputError
 from ..results import Estimate
-from .excitation import mean_excitons_two_photon
+from ..models.excitation import mean_excitons_two_photon
 
 __all__ = ["ase_threshold", "linewidth_threshold", "excitons_two_photon", "hinge",
            "MIN_POINTS_PER_SIDE"]
@@ -285,39 +285,6 @@ def _bracket_onset(f, w, s, *, min_side, hinge_message):
                              "drop_meV": drop})
 
 
-def excitons_two_photon(fluence_mJ_cm2, *, sigma2_GM, excitation_eV, pulse_fwhm_fs,
-                        pulse_shape="gaussian"):
-    """⟨N⟩ excitons per particle under two-photon pumping, ⟨N⟩ = g σ₂ J²/τ.
-
-    Parameters
-    ----------
-    fluence_mJ_cm2 : float, ndarray or UFloat
-        Pump fluence in mJ/cm² (e.g. the ASE threshold).
-    sigma2_GM : float or UFloat
-        Two-photon cross section, GM.
-    excitation_eV : float
-        Pump photon energy, eV.
-    pulse_fwhm_fs : float
-        Pulse FWHM, fs.
-    pulse_shape : {"gaussian", "sech2", "rect"}
-        g = 0.664, 0.588, 1.
-
-    Returns
-    -------
-    float, ndarray or UFloat
-
-    Notes
-    -----
-    J = F/hν; one σ₂ event makes one exciton. Implemented in
-    :func:`multiphoton.analysis.excitation.mean_excitons_two_photon` (this is a thin
-    alias kept with the threshold analysis).
-
-    Examples
-    --------
-    >>> round(excitons_two_photon(1.0, sigma2_GM=7.9e6, excitation_eV=1.55, pulse_fwhm_fs=80,
-    ...                           pulse_shape="rect"), 1)
-    16.0
-    """
-    return mean_excitons_two_photon(fluence_mJ_cm2, sigma2_GM=sigma2_GM,
-                                    excitation_eV=excitation_eV, pulse_fwhm_fs=pulse_fwhm_fs,
-                                    pulse_shape=pulse_shape)
+excitons_two_photon = mean_excitons_two_photon
+"""⟨N⟩ = g σ₂ J²/τ at a threshold fluence: alias of
+:func:`multiphoton.models.excitation.mean_excitons_two_photon` (floats, arrays, UFloats)."""

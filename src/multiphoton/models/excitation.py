@@ -13,10 +13,10 @@ from collections.abc import Callable
 
 import numpy as np
 from scipy import special, stats
+from uncertainties import UFloat, unumpy
 
 from ..errors import InputError
 from ..units import gm_to_cm4_s, photon_fluence_per_cm2, pulse_shape_factor
-
 __all__ = [
     "poisson_populations",
     "mean_excitons_one_photon",
@@ -80,76 +80,89 @@ def poisson_populations(mean_n, *, n_max: int = 30) -> np.ndarray:
     return p
 
 
-def mean_excitons_one_photon(fluence_mJ_cm2, *, sigma1_cm2: float, photon_energy_eV: float):
+def _nonneg_number(name: str, value):
+    """Validate a fluence that may carry ``uncertainties``; float arrays stay float arrays."""
+    nominal = _nonneg_array(name, unumpy.nominal_values(value))
+    return value if isinstance(value, UFloat) or np.asarray(value).dtype == object else nominal
+
+
+def _positive(name: str, value):
+    if not float(unumpy.nominal_values(value)) > 0:
+        raise InputError(f"{name} must be > 0; got {value!r}.")
+
+
+def mean_excitons_one_photon(fluence_mJ_cm2, *, sigma1_cm2, excitation_eV):
     """⟨N⟩ = σ₁ J under one-photon pumping.
 
     Parameters
     ----------
-    fluence_mJ_cm2 : float or ndarray
+    fluence_mJ_cm2 : float, ndarray or UFloat
         Pulse energy fluence, mJ/cm².
-    sigma1_cm2 : float
+    sigma1_cm2 : float or UFloat
         One-photon absorption cross section at the pump energy, cm².
-    photon_energy_eV : float
+    excitation_eV : float or UFloat
         Pump photon energy hν, eV.
 
     Returns
     -------
-    ndarray
-        Mean excitons per particle (same shape as ``fluence_mJ_cm2``).
+    ndarray or UFloat
+        Mean excitons per particle (same shape as ``fluence_mJ_cm2``); ``uncertainties``
+        numbers propagate.
 
     Examples
     --------
-    >>> round(float(mean_excitons_one_photon(0.001, sigma1_cm2=1e-13, photon_energy_eV=3.1)), 4)
+    >>> round(float(mean_excitons_one_photon(0.001, sigma1_cm2=1e-13, excitation_eV=3.1)), 4)
     0.2013
     """
-    f = _nonneg_array("fluence_mJ_cm2", fluence_mJ_cm2)
-    if not sigma1_cm2 > 0:
-        raise InputError(f"sigma1_cm2 must be > 0; got {sigma1_cm2!r}.")
-    return sigma1_cm2 * photon_fluence_per_cm2(f, photon_energy_eV)
+    f = _nonneg_number("fluence_mJ_cm2", fluence_mJ_cm2)
+    _positive("sigma1_cm2", sigma1_cm2)
+    return sigma1_cm2 * photon_fluence_per_cm2(f, excitation_eV)
 
 
-def mean_excitons_two_photon(
-    fluence_mJ_cm2,
-    *,
-    sigma2_GM: float,
-    photon_energy_eV: float,
-    pulse_fwhm_fs: float,
-    pulse_shape: str = "gaussian",
-):
+def mean_excitons_two_photon(fluence_mJ_cm2, *, sigma2_GM, excitation_eV, pulse_fwhm_fs,
+                             pulse_shape: str = "gaussian"):
     """⟨N⟩ = g σ₂ J² / τ under two-photon pumping (one σ₂ event makes one exciton).
 
     Parameters
     ----------
-    fluence_mJ_cm2 : float or ndarray
+    fluence_mJ_cm2 : float, ndarray or UFloat
         Pulse energy fluence, mJ/cm².
-    sigma2_GM : float
-        Two-photon cross section at ``photon_energy_eV``, GM (1 GM = 1e-50 cm⁴ s).
-    photon_energy_eV : float
+    sigma2_GM : float or UFloat
+        Two-photon cross section at ``excitation_eV``, GM (1 GM = 1e-50 cm⁴ s).
+    excitation_eV : float or UFloat
         Pump photon energy hν, eV (J = F / hν).
-    pulse_fwhm_fs : float
+    pulse_fwhm_fs : float or UFloat
         Pulse duration τ (intensity FWHM), fs.
     pulse_shape : {"gaussian", "sech2", "rect"}
         Temporal profile, giving g (see :func:`multiphoton.units.pulse_shape_factor`).
 
     Returns
     -------
-    ndarray
-        Mean excitons per particle.
+    ndarray or UFloat
+        Mean excitons per particle; ``uncertainties`` numbers propagate.
+
+    Notes
+    -----
+    J = F/hν is the photon fluence (photons/cm²). The number of two-photon events per
+    particle is σ₂ ∫ I(t)² dt = g σ₂ J²/τ for a pulse of shape f and FWHM τ.
 
     Examples
     --------
-    >>> round(float(mean_excitons_two_photon(1.0, sigma2_GM=1e6, photon_energy_eV=1.55,
+    >>> round(float(mean_excitons_two_photon(1.0, sigma2_GM=1e6, excitation_eV=1.55,
     ...                                      pulse_fwhm_fs=100.0)), 3)
     1.077
+    >>> from uncertainties import ufloat
+    >>> n = mean_excitons_two_photon(1.5, sigma2_GM=ufloat(1.7e6, 0.5e6), excitation_eV=1.55,
+    ...                              pulse_fwhm_fs=80, pulse_shape="rect")
+    >>> round(n.nominal_value, 2), round(n.std_dev, 2)
+    (7.75, 2.28)
     """
-    f = _nonneg_array("fluence_mJ_cm2", fluence_mJ_cm2)
-    if not sigma2_GM > 0:
-        raise InputError(f"sigma2_GM must be > 0; got {sigma2_GM!r}.")
-    if not pulse_fwhm_fs > 0:
-        raise InputError(f"pulse_fwhm_fs must be > 0; got {pulse_fwhm_fs!r}.")
+    f = _nonneg_number("fluence_mJ_cm2", fluence_mJ_cm2)
+    _positive("sigma2_GM", sigma2_GM)
+    _positive("pulse_fwhm_fs", pulse_fwhm_fs)
     g = pulse_shape_factor(pulse_shape)
-    j = photon_fluence_per_cm2(f, photon_energy_eV)
-    return g * gm_to_cm4_s(sigma2_GM) * j**2 / (pulse_fwhm_fs * 1e-15)
+    j = photon_fluence_per_cm2(f, excitation_eV)
+    return g * gm_to_cm4_s(sigma2_GM) * j**2 / (pulse_fwhm_fs * 1e-15)  # fs → s
 
 
 def gaussian_beam_quadrature(*, order: int = 48) -> tuple[np.ndarray, np.ndarray]:

@@ -8,6 +8,7 @@ byte-for-byte reproducible for a given seed (fixed float formatting, per-file se
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 import math
 import pathlib
 import zlib
@@ -18,7 +19,7 @@ from ..constants import HC_EV_NM
 from ..errors import InputError
 from ..structures import cd_atoms_per_particle, layer_volumes_nm3
 from ..models.excitation import mean_excitons_one_photon, mean_excitons_two_photon
-from ..units import epsilon_to_sigma_cm2, gm_to_cm4_s
+from ..units import epsilon_to_sigma_cm2, gm_to_cm4_s, nm3_to_cm3, photon_fluence_per_cm2
 from .ase import ase_spectra, ase_threshold_fluence, net_modal_gain_per_cm
 from .cavity import laser_photon_number, lasing_spectra
 from .presets import PRESETS, preset_names
@@ -193,23 +194,39 @@ def _geometry(s):
     return thick, volume, n_cd
 
 
+@dataclass(frozen=True)
+class _Sample:
+    """What every measurement of one simulated sample shares."""
+
+    cfg: dict
+    s: dict
+    out: pathlib.Path
+    seed: int
+    key: str
+    band: BandEdge
+    sigma1: float
+    e_pl: np.ndarray
+
+    @property
+    def casc(self):
+        return {"tau_x_ns": self.s["tau_x_ns"], "tau_xx_ns": self.s["tau_xx_ns"], "n_max": self.cfg["n_max"]}
+
+    def n2p(self, f):
+        return mean_excitons_two_photon(f, sigma2_GM=self.s["sigma2_GM"], excitation_eV=self.cfg["pump_2p_eV"],
+                                        pulse_fwhm_fs=self.cfg["pulse_fwhm_fs"], pulse_shape=self.cfg["pulse_shape"])
+
+    def n1p(self, f):
+        return mean_excitons_one_photon(f, sigma1_cm2=self.sigma1, excitation_eV=self.cfg["pump_1p_eV"])
+
+
 def _write_sample(cfg, s, out: pathlib.Path, seed: int, ref: dict):
     sid = s["id"]
     key = sid.lower().replace("-", "").replace(".", "")
     band = _band(cfg, s)
-    nmax = cfg["n_max"]
-    casc = {"tau_x_ns": s["tau_x_ns"], "tau_xx_ns": s["tau_xx_ns"], "n_max": nmax}
-    e2p, e1p, tau_fs = cfg["pump_2p_eV"], cfg["pump_1p_eV"], cfg["pulse_fwhm_fs"]
+    e1p = cfg["pump_1p_eV"]
     thick, volume, n_cd = _geometry(s)
     sigma1 = float(epsilon_to_sigma_cm2(s["epsilon_per_M_cm"]))
-
-    def n2p(f):
-        return mean_excitons_two_photon(f, sigma2_GM=s["sigma2_GM"], photon_energy_eV=e2p,
-                                        pulse_fwhm_fs=tau_fs, pulse_shape=cfg["pulse_shape"])
-
-    def n1p(f):
-        return mean_excitons_one_photon(f, sigma1_cm2=sigma1, photon_energy_eV=e1p)
-
+    x = _Sample(cfg, s, out, seed, key, band, sigma1, np.round(np.arange(1.50, 2.40 + 1e-9, 0.003), 6))
     # ---- sample block and ICP (particle concentration from the chosen absorbance)
     absorbance = s["icp_absorbance"]
     conc_particles = absorbance / (s["epsilon_per_M_cm"] * 1.0)
@@ -227,8 +244,6 @@ def _write_sample(cfg, s, out: pathlib.Path, seed: int, ref: dict):
     ]
     meas: list[str] = []
     tr: dict = {}
-    e_pl = np.round(np.arange(1.50, 2.40 + 1e-9, 0.003), 6)
-
     # ---- solution absorption spectrum (A(3.1 eV) = ICP absorbance)
     e_abs = np.round(np.arange(1.50, 3.50 + 1e-9, 0.005), 6)
     shape_abs = film_absorbance(e_abs, band, od_per_channel=1.0, continuum_od=15.0)
@@ -237,7 +252,47 @@ def _write_sample(cfg, s, out: pathlib.Path, seed: int, ref: dict):
     _write_csv(out / key / "absorption.csv", ["energy_eV", "absorbance"], [e_abs, a_abs], [".6f", ".6f"])
     meas += _meas("absorption", sid, file=f"{key}/absorption.csv", path_cm=1.0)
 
-    # ---- two-photon PL fluence series (⟨N⟩ peak 0.02 … 2)
+    m, t, (n1, fl, local, used, pl_peak) = _write_pl_series(x)
+    meas, tr = meas + m, {**tr, **t}
+    m, t = _write_tpef(x, ref, n1)
+    meas, tr = meas + m, {**tr, **t}
+    tr["epsilon_per_M_cm"] = epsilon_true
+    tr["sigma1_cm2"] = float(epsilon_to_sigma_cm2(epsilon_true))
+    tr["sigma2_GM"] = s["sigma2_GM"]
+    tr["sigma2_per_volume_cm_s"] = float(gm_to_cm4_s(s["sigma2_GM"]) / nm3_to_cm3(volume))
+    m, t, mus = _write_trpl(x)
+    meas, tr = meas + m, {**tr, **t}
+    m, t, (loss, e_ase) = _write_ase(x, pl_peak)
+    meas, tr = meas + m, {**tr, **t}
+    m, t, n_ta = _write_ta(x)
+    meas, tr = meas + m, {**tr, **t}
+    params = {
+        "layers": ["CdS", "CdSe", "CdS"], "shell_thickness_nm": thick, "total_volume_nm3": volume,
+        "cd_atoms_per_particle": n_cd, "cd_mol_per_L": cd_mol, "particle_mol_per_L": cd_mol / n_cd,
+        "exciton_eV": s["exciton_eV"], "biexciton_eV": band.biexciton_eV,
+        "biexciton_binding_model_meV": s["biexciton_binding_meV"], "pia_per_exciton": s["pia_per_exciton"],
+        "quantum_yield": s["quantum_yield"], "loss_per_cm": loss, "ase_peak_eV": e_ase,
+        "mean_n_per_mJ2_cm4_2p": n1, "sigma1_cm2_at_1p": sigma1,
+        "pl_fluences_mJ_cm2": fl, "pl_local_order": local, "pl_order_used": used.tolist(),
+        "ta_mean_n": n_ta, "trpl_mean_n_peak": mus,
+        "definitions": {
+            "pl_order": "noiseless log-log slope over series points whose local slope >= 1.9",
+            "pl_peak_eV": "argmax of the noiseless lowest-fluence spectrum (1e-5 eV grid)",
+            "biexciton_binding_meV": "pl_peak_eV minus the energy of maximum net modal gain at the ASE threshold",
+            "ase_threshold_mJ_cm2": "fluence where the peak net modal gain (t = 0, uniform stripe) crosses zero",
+            "gain_bandwidth_meV": "total width where noiseless A0 + dA < -4.5 x its noise at 10 ps (0.1 meV grid)",
+            "gain_lifetime_ns": "latest delay with min_E (A0 + dA) < -4.5 x its noise, noiseless",
+        },
+    }
+    return toml, meas, tr, params
+
+
+def _write_pl_series(x: _Sample):
+    """Two-photon PL fluence series (⟨N⟩ peak 0.02 … 2); its truth and what later blocks need."""
+    cfg, s, out, seed, key, band, casc, e_pl, n2p = x.cfg, x.s, x.out, x.seed, x.key, x.band, x.casc, x.e_pl, x.n2p
+    sid, e2p, tau_fs = s["id"], cfg["pump_2p_eV"], cfg["pulse_fwhm_fs"]
+    meas: list[str] = []
+    tr: dict = {}
     n1 = float(n2p(1.0))
     fl = _round_sig(np.sqrt(np.geomspace(0.02, 2.0, 10) / n1), 4)
     mu = n2p(fl)
@@ -272,19 +327,27 @@ def _write_sample(cfg, s, out: pathlib.Path, seed: int, ref: dict):
     tr["pl_order"] = order_truth
     tr["pl_peak_eV"] = pl_peak
 
-    # ---- TPEF quartet: sample and R6G, 2P series (low ⟨N⟩) and 1P spectra
+    return meas, tr, (n1, fl, local, used, pl_peak)
+
+
+def _write_tpef(x: _Sample, ref: dict, n1: float):
+    """TPEF quartet: sample and reference dye, 2P series (low ⟨N⟩) and 1P spectra."""
+    cfg, s, out, seed, key, band, casc, e_pl, n2p, n1p = x.cfg, x.s, x.out, x.seed, x.key, x.band, x.casc, x.e_pl, x.n2p, x.n1p
+    sid, e2p, e1p, tau_fs = s["id"], cfg["pump_2p_eV"], cfg["pump_1p_eV"], cfg["pulse_fwhm_fs"]
+    meas: list[str] = []
+    tr: dict = {}
     r = ref["parameters"]
     conc_ratio = r["concentration_ratio"]  # dye molecules per particle in the cuvette
     fl_t = _round_sig(np.sqrt(np.geomspace(0.002, 0.03, 6) / n1), 4)
     x2 = pl_spectra(e_pl, n2p(fl_t), band, excitation_order=2, **casc) * s["quantum_yield"]
-    n_ref = mean_excitons_two_photon(fl_t, sigma2_GM=r["sigma2_GM"], photon_energy_eV=e2p, pulse_fwhm_fs=tau_fs,
+    n_ref = mean_excitons_two_photon(fl_t, sigma2_GM=r["sigma2_GM"], excitation_eV=e2p, pulse_fwhm_fs=tau_fs,
                                      pulse_shape=cfg["pulse_shape"]) / 2.0  # Gaussian-spot average
     r2 = conc_ratio * r["quantum_yield"] * n_ref[:, None] * ref["shape"][None, :]
     k2 = 2e4 / max(x2.max(), r2.max())
     f1 = 1e-4  # mJ/cm², weak one-photon excitation at 3.1 eV
     x1 = pl_spectra(e_pl, n1p([f1]), band, excitation_order=1, **casc)[0] * s["quantum_yield"]
     r1 = conc_ratio * r["quantum_yield"] * ref["sigma1_cm2"] * float(
-        1e-3 * f1 / (e1p * 1.602176634e-19)) / 1.0 * ref["shape"]
+        photon_fluence_per_cm2(f1, e1p)) / 1.0 * ref["shape"]
     k1 = 2e4 / max(x1.max(), r1.max())
     files = {}
     for name, grid, data, kind in (("sample_2p", e_pl, x2 * k2, "series"), ("reference_2p", ref["energy_eV"], r2 * k2, "series"),
@@ -301,12 +364,16 @@ def _write_sample(cfg, s, out: pathlib.Path, seed: int, ref: dict):
     meas += _meas("tpef", sid, **files, reference=r["name"],
                   reference_sigma1_cm2=[float(_num(r["sigma1_cm2"])), float(_num(unc * r["sigma1_cm2"]))],
                   excitation_eV=e2p, excitation_1p_eV=e1p, pulse_fwhm_fs=tau_fs, pulse_shape=cfg["pulse_shape"])
-    tr["epsilon_per_M_cm"] = epsilon_true
-    tr["sigma1_cm2"] = float(epsilon_to_sigma_cm2(epsilon_true))
-    tr["sigma2_GM"] = s["sigma2_GM"]
-    tr["sigma2_per_volume_cm_s"] = float(gm_to_cm4_s(s["sigma2_GM"]) / (volume * 1e-21))
 
-    # ---- one-photon TRPL series with IRF
+    return meas, tr
+
+
+def _write_trpl(x: _Sample):
+    """One-photon TRPL fluence series with its IRF."""
+    cfg, s, out, seed, key, casc, n1p = x.cfg, x.s, x.out, x.seed, x.key, x.casc, x.n1p
+    sid, e1p = s["id"], cfg["pump_1p_eV"]
+    meas: list[str] = []
+    tr: dict = {}
     t = np.round(np.arange(-10.0, 190.0, 0.2), 4)
     mus = np.array([0.05, 0.1, 0.2, 0.5, 1.0, 1.5])
     fl_r = _round_sig(mus / float(n1p(1.0)), 4)
@@ -323,7 +390,15 @@ def _write_sample(cfg, s, out: pathlib.Path, seed: int, ref: dict):
     tr["tau_x_ns"] = s["tau_x_ns"]
     tr["tau_xx_ns"] = s["tau_xx_ns"]
 
-    # ---- ASE of a stripe-pumped film (uniform ⟨N⟩ in the stripe)
+    return meas, tr, mus
+
+
+def _write_ase(x: _Sample, pl_peak: float):
+    """ASE of a stripe-pumped film (uniform ⟨N⟩ in the stripe)."""
+    cfg, s, out, seed, key, band, n2p = x.cfg, x.s, x.out, x.seed, x.key, x.band, x.n2p
+    sid, e2p, tau_fs, nmax = s["id"], cfg["pump_2p_eV"], cfg["pulse_fwhm_fs"], cfg["n_max"]
+    meas: list[str] = []
+    tr: dict = {}
     gs, length = cfg["gain_scale_per_cm"], cfg["stripe_length_cm"]
     grid = np.arange(s["exciton_eV"] - 0.3, s["exciton_eV"] + 0.6, 1e-4)
     g_target = net_modal_gain_per_cm(grid, [float(n2p(s["ase_threshold_target_mJ_cm2"]))], band,
@@ -357,7 +432,15 @@ def _write_sample(cfg, s, out: pathlib.Path, seed: int, ref: dict):
     tr["excitons_at_threshold"] = float(n2p(f_th))
     tr["biexciton_binding_meV"] = (pl_peak - e_ase) * 1e3
 
-    # ---- TA map of the film and its ground-state absorbance
+    return meas, tr, (loss, e_ase)
+
+
+def _write_ta(x: _Sample):
+    """TA map of the film and its ground-state absorbance."""
+    cfg, s, out, seed, key, band, casc, n2p = x.cfg, x.s, x.out, x.seed, x.key, x.band, x.casc, x.n2p
+    sid, e2p, tau_fs = s["id"], cfg["pump_2p_eV"], cfg["pulse_fwhm_fs"]
+    meas: list[str] = []
+    tr: dict = {}
     od, cont = cfg["film_od_per_channel"], cfg["film_continuum_od"]
     e_ta = np.round(np.arange(1.55, 2.45 + 1e-9, 0.005), 6)
     delays = np.array([-2, -1, 0.5, 1, 2, 3, 5, 7, 10, 15, 20, 30, 50, 70, 100, 150, 200, 300, 500, 700, 1000,
@@ -386,25 +469,7 @@ def _write_sample(cfg, s, out: pathlib.Path, seed: int, ref: dict):
     tr["gain_lifetime_ns"] = gain_lifetime_ns(fine[::5], n_ta, band, od_per_channel=od, continuum_od=cont,
                                               floor_od=floor, **casc)
 
-    params = {
-        "layers": ["CdS", "CdSe", "CdS"], "shell_thickness_nm": thick, "total_volume_nm3": volume,
-        "cd_atoms_per_particle": n_cd, "cd_mol_per_L": cd_mol, "particle_mol_per_L": cd_mol / n_cd,
-        "exciton_eV": s["exciton_eV"], "biexciton_eV": band.biexciton_eV,
-        "biexciton_binding_model_meV": s["biexciton_binding_meV"], "pia_per_exciton": s["pia_per_exciton"],
-        "quantum_yield": s["quantum_yield"], "loss_per_cm": loss, "ase_peak_eV": e_ase,
-        "mean_n_per_mJ2_cm4_2p": n1, "sigma1_cm2_at_1p": sigma1,
-        "pl_fluences_mJ_cm2": fl, "pl_local_order": local, "pl_order_used": used.tolist(),
-        "ta_mean_n": n_ta, "trpl_mean_n_peak": mus,
-        "definitions": {
-            "pl_order": "noiseless log-log slope over series points whose local slope >= 1.9",
-            "pl_peak_eV": "argmax of the noiseless lowest-fluence spectrum (1e-5 eV grid)",
-            "biexciton_binding_meV": "pl_peak_eV minus the energy of maximum net modal gain at the ASE threshold",
-            "ase_threshold_mJ_cm2": "fluence where the peak net modal gain (t = 0, uniform stripe) crosses zero",
-            "gain_bandwidth_meV": "total width where noiseless A0 + dA < -4.5 x its noise at 10 ps (0.1 meV grid)",
-            "gain_lifetime_ns": "latest delay with min_E (A0 + dA) < -4.5 x its noise, noiseless",
-        },
-    }
-    return toml, meas, tr, params
+    return meas, tr, n_ta
 
 
 def _write_laser(cfg, out: pathlib.Path, seed: int):
@@ -415,7 +480,7 @@ def _write_laser(cfg, out: pathlib.Path, seed: int):
     casc = {"tau_x_ns": s["tau_x_ns"], "tau_xx_ns": s["tau_xx_ns"], "n_max": cfg["n_max"]}
 
     def n2p(f):
-        return mean_excitons_two_photon(f, sigma2_GM=s["sigma2_GM"], photon_energy_eV=cfg["pump_2p_eV"],
+        return mean_excitons_two_photon(f, sigma2_GM=s["sigma2_GM"], excitation_eV=cfg["pump_2p_eV"],
                                         pulse_fwhm_fs=cfg["pulse_fwhm_fs"], pulse_shape=cfg["pulse_shape"])
 
     fwhm = lz["linewidth_meV"] * 1e-3

@@ -6,10 +6,10 @@ from uncertainties import ufloat
 
 from ... import standards
 from ...analysis import cross_section, powerlaw
-from ...constants import GM_CM4_S
 from ...errors import InputError
 from ...io.options import TPEFOptions
 from ...results import Estimate
+from ...units import gm_to_cm4_s, nm3_to_cm3
 from ...plotdata import TPEFPlot
 from ._step import Step, StepResult
 from .pl import integrated
@@ -18,10 +18,6 @@ __all__ = ["TPEF", "run_tpef"]
 
 ENERGY_MATCH_EV = 0.03
 """σ₁ from ICP is used for TPEF as it is only within this of the ICP energy (eV)."""
-
-CM3_PER_NM3 = 1e-21
-"""Volume conversion, cm³ per nm³."""
-
 
 def _sample_sigma1(o: TPEFOptions, inputs, energy_eV: float):
     """σ₁ of the sample at the one-photon TPEF energy, with where it came from."""
@@ -116,7 +112,7 @@ def run_tpef(data, o: TPEFOptions, inputs) -> StepResult:
     if volume is None:
         out.warn("sigma2_per_volume_cm_s", "particle volume unknown (no TEM sizes)")
         return out
-    per_volume = sigma2 * GM_CM4_S / (volume.to_ufloat() * CM3_PER_NM3)
+    per_volume = gm_to_cm4_s(sigma2) / nm3_to_cm3(volume.to_ufloat())
     out.add("sigma2_per_volume_cm_s",
             Estimate.from_ufloat(per_volume, method="tpef-relative/tem-volume", unit="cm s"))
     return out
