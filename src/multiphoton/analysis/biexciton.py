@@ -134,25 +134,22 @@ def biexciton_lifetime(time_ns, fluence_mJ_cm2, counts, *, window_ns=None, n_low
         lowest trace plus every next one whose normalised shape agrees with the running
         mean within noise (χ² test) before the window.
     high_index : int or None
-        Index (input order) of the trace whose difference is fitted; default the highest fluence.
+        Index (input order) of the trace fitted; default the highest fluence.
     background_ns : (float, float) or None
         Window for each trace's constant background; None uses the bins before the rise
         (at least 5), else no background subtraction (noted).
     fit_start_ns : float or None
-        Start of the residual fit; None: the peak of the residual plus one rise width.
+        Start of the residual fit (None: the residual's peak plus one rise width).
     global_fit : bool
         Also fit all traces to the multiexciton cascade (shared τ_X, τ_XX, ⟨N⟩ per trace).
     n_max : int
-        Highest exciton number of the cascade in the global fit (2: the exact N ≤ 2 model).
+        Highest exciton number of the global fit's cascade (2: the exact N ≤ 2 model).
 
     Returns
     -------
     BiexcitonResult
-        ``tau_xx_ns.details``: ``window_ns`` and ``window_auto`` (the normalisation window
-        and whether it was chosen automatically), ``fit_from_ns`` and ``fit_range_ns`` (the
-        residual fit), ``low_fluence_mJ_cm2`` and ``high_fluence_mJ_cm2`` (the traces
-        averaged and differenced), ``time_zero_ns``, ``background_subtracted`` and
-        ``nfev`` (function evaluations of the fit).
+        ``tau_xx_ns.details``: ``window_ns``, ``window_auto``, ``fit_from_ns``, ``fit_range_ns``,
+        ``low_fluence_mJ_cm2``, ``high_fluence_mJ_cm2``, ``time_zero_ns``, ``background_subtracted``, ``nfev``.
 
     Raises
     ------
