@@ -150,11 +150,10 @@ def biexciton_lifetime(time_ns, fluence_mJ_cm2, counts, *, window_ns=None, n_low
     BiexcitonResult
         ``tau_xx_ns.details``: ``window_ns``, ``window_auto``, ``fit_from_ns``, ``fit_range_ns``,
         ``low_fluence_mJ_cm2``, ``high_fluence_mJ_cm2``, ``time_zero_ns``, ``background_subtracted``, ``nfev``.
-
     Raises
     ------
     InputError
-        Bad shapes, fewer than 20 bins, negative or all-zero traces, repeated fluences or times.
+        Bad shapes, < 20 bins, negative or all-zero traces, repeated fluences or times.
 
     Notes
     -----
