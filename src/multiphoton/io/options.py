@@ -111,6 +111,8 @@ class MeasurementOptions:
         Reader options per file key (``irf_block = 1`` → ``{"irf": {"block": 1}}``).
     manifest : Path
         The manifest file.
+    standards : Path or None
+        The lab's standards file named at the manifest's top level (``standards = …``).
     """
 
     KIND: ClassVar[str] = ""
@@ -128,6 +130,7 @@ class MeasurementOptions:
     series: tuple[SeriesFile, ...] = ()
     formats: Mapping[str, str] = field(default_factory=dict)
     reader_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    standards: Path | None = None
 
     name: str | None = opt("text", None, doc="label, unique in the manifest")
     notes: str = opt("text", "")

@@ -52,18 +52,19 @@ def _sample_sigma1(o: TPEFOptions, inputs, energy_eV: float):
 
 
 def _reference(o: TPEFOptions):
-    """Reference σ₂ and σ₁ (uncertain numbers) with their sources."""
+    """Reference σ₂ and σ₁ (uncertain numbers), their sources and the library lookups."""
+    lookups = {}
     if o.reference_sigma2_GM is not None:
         ref2, src2 = o.reference_sigma2_GM, "manifest reference_sigma2_GM"
     else:
-        rv = standards.sigma2_GM(o.reference, o.excitation_eV)
-        ref2, src2 = ufloat(rv.value, rv.std), rv.source
+        rv = standards.sigma2_GM(o.reference, o.excitation_eV, o.standards)
+        ref2, src2, lookups["reference_sigma2"] = ufloat(rv.value, rv.std), rv.source, rv.details
     if o.reference_sigma1_cm2 is not None:
         ref1, src1 = o.reference_sigma1_cm2, "manifest reference_sigma1_cm2"
     else:
-        rv = standards.sigma1_cm2(o.reference, o.excitation_1p_eV)
-        ref1, src1 = ufloat(rv.value, rv.std), rv.source
-    return ref2, src2, ref1, src1
+        rv = standards.sigma1_cm2(o.reference, o.excitation_1p_eV, o.standards)
+        ref1, src1, lookups["reference_sigma1"] = ufloat(rv.value, rv.std), rv.source, rv.details
+    return ref2, src2, ref1, src1, lookups
 
 
 def run_tpef(data, o: TPEFOptions, inputs) -> StepResult:
@@ -85,7 +86,7 @@ def run_tpef(data, o: TPEFOptions, inputs) -> StepResult:
     f2r = cross_section.quadratic_coefficient(r2.fluence_mJ_cm2, ir2, mask=mask_r)
     f1x = cross_section.integrated_with_noise(s1.energy_eV, s1.counts)
     f1r = cross_section.integrated_with_noise(r1.energy_eV, r1.counts)
-    ref2, src2, ref1, src1 = _reference(o)
+    ref2, src2, ref1, src1, lookups = _reference(o)
     out.add("pl_order", powerlaw.power_law_order(s2.fluence_mJ_cm2, is2))
     sigma1, src_s1 = _sample_sigma1(o, inputs, o.excitation_1p_eV)
     out.plots.append(TPEFPlot(
@@ -106,6 +107,7 @@ def run_tpef(data, o: TPEFOptions, inputs) -> StepResult:
         "sample_sigma1_source": src_s1, "excitation_eV": o.excitation_eV, "excitation_1p_eV": o.excitation_1p_eV,
         "saturated_points_excluded": int((~mask_s).sum() + (~mask_r).sum()),
         "assumption": "equal quantum yields under one- and two-photon excitation",
+        "library_lookups": lookups,
     }
     out.add("sigma2_GM", Estimate.from_ufloat(sigma2, method="tpef-relative", unit="GM", details=details))
     volume = inputs.get("total_volume_nm3")
