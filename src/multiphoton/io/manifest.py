@@ -160,7 +160,8 @@ def _measurement(raw, i: int, path: Path, samples: dict[str, SampleOptions],
     readers: dict[str, dict[str, Any]] = {}
     formats: dict[str, str] = {}
     for key, value in raw.items():
-        if key in typed or key in ("sample", "kind", "files") or key in cls.FILES:
+        if key in typed or key in ("sample", "kind", "files") or key in cls.FILES \
+                or key in getattr(cls, "EXTRA_KEYS", ()):
             continue
         for fk in cls.FILES:
             prefix = "" if fk == "file" else f"{fk}_"
@@ -194,7 +195,7 @@ def _measurement(raw, i: int, path: Path, samples: dict[str, SampleOptions],
 def _extra_keys(cls) -> set[str]:
     """The keys of a measurement of class ``cls`` besides its typed options: sample, kind,
     file keys, ``files``, ``format`` and reader options (prefixed for other file keys)."""
-    keys = {"sample", "kind", *cls.FILES}
+    keys = {"sample", "kind", *cls.FILES, *getattr(cls, "EXTRA_KEYS", ())}
     if cls.SERIES:
         keys.add("files")
     for fk in cls.FILES:

@@ -76,6 +76,8 @@ class Loader:
                 if m.where in str(exc):
                     raise
                 raise type(exc)(f"{where}: {exc}") from exc
+        for key, path in getattr(m, "extra_files", {}).items():  # e.g. quantum_yield dilutions
+            data[key] = self._cached(path, "pl_spectrum", None, {}, f"{m.where}, {key}")
         return data
 
     def _series(self, m: MeasurementOptions):

@@ -23,6 +23,7 @@ from ..units import epsilon_to_sigma_cm2, gm_to_cm4_s, nm3_to_cm3, photon_fluenc
 from .ase import ase_spectra, ase_threshold_fluence, net_modal_gain_per_cm
 from .cavity import laser_photon_number, lasing_spectra
 from .presets import PRESETS, preset_names
+from .quantum_yield import write_quantum_yield
 from .spectra import BandEdge, gaussian_line, pl_spectra
 from .ta import film_absorbance, gain_bandwidth_eV, gain_lifetime_ns, ta_map
 from .trpl import irf_trace, poisson_counts, trpl_traces
@@ -266,6 +267,9 @@ def _write_sample(cfg, s, out: pathlib.Path, seed: int, ref: dict):
     meas, tr = meas + m, {**tr, **t}
     m, t, n_ta = _write_ta(x)
     meas, tr = meas + m, {**tr, **t}
+    m, t = _write_qy(x, ref)
+    qy_params = t.pop("_params")
+    meas, tr = meas + m, {**tr, **t}
     params = {
         "layers": ["CdS", "CdSe", "CdS"], "shell_thickness_nm": thick, "total_volume_nm3": volume,
         "cd_atoms_per_particle": n_cd, "cd_mol_per_L": cd_mol, "particle_mol_per_L": cd_mol / n_cd,
@@ -274,7 +278,7 @@ def _write_sample(cfg, s, out: pathlib.Path, seed: int, ref: dict):
         "quantum_yield": s["quantum_yield"], "loss_per_cm": loss, "ase_peak_eV": e_ase,
         "mean_n_per_mJ2_cm4_2p": n1, "sigma1_cm2_at_1p": sigma1,
         "pl_fluences_mJ_cm2": fl, "pl_local_order": local, "pl_order_used": used.tolist(),
-        "ta_mean_n": n_ta, "trpl_mean_n_peak": mus,
+        "ta_mean_n": n_ta, "trpl_mean_n_peak": mus, **qy_params,
         "definitions": {
             "pl_order": "noiseless log-log slope over series points whose local slope >= 1.9",
             "pl_peak_eV": "argmax of the noiseless lowest-fluence spectrum (1e-5 eV grid)",
@@ -366,6 +370,17 @@ def _write_tpef(x: _Sample, ref: dict, n1: float):
                   excitation_eV=e2p, excitation_1p_eV=e1p, pulse_fwhm_fs=tau_fs, pulse_shape=cfg["pulse_shape"])
 
     return meas, tr
+
+
+def _write_qy(x: _Sample, ref: dict):
+    """Relative quantum yield against R6G in ethanol (gradient; single point for the 2nd sample)."""
+    low = pl_spectra(x.e_pl, [0.01], x.band, excitation_order=1, **x.casc)[0]
+    gradient = x.s["id"] != x.cfg["samples"][1]["id"]
+    return write_quantum_yield(
+        x.out, x.key, x.s["id"], x.seed, sample_energy_eV=x.e_pl, sample_shape=low / np.trapezoid(low, x.e_pl),
+        sample_qy=x.s["quantum_yield"], reference_energy_eV=ref["energy_eV"], reference_shape=ref["shape"],
+        reference_qy=ref["parameters"]["quantum_yield"], excitation_eV=x.cfg["pump_1p_eV"], gradient=gradient,
+        write_csv=_write_csv, meas=_meas)
 
 
 def _write_trpl(x: _Sample):

@@ -10,6 +10,7 @@ from ._step import Step, StepResult
 from .ase import ASE_SERIES
 from .gain import LASER_SERIES, TA_MAP, TIME_SERIES
 from .pl import ABSORPTION, PL_FLUENCE_SERIES, PL_SPECTRUM
+from .quantum_yield import QUANTUM_YIELD
 from .sample import SAMPLE
 from .tpef import TPEF
 from .trpl import TRPL_SERIES
@@ -18,7 +19,7 @@ __all__ = ["Step", "StepResult", "STEPS", "SAMPLE", "all_quantities"]
 
 STEPS: dict[str, Step] = {step.kind: step for step in (
     ABSORPTION, PL_SPECTRUM, PL_FLUENCE_SERIES, TPEF, TRPL_SERIES, ASE_SERIES, TA_MAP, LASER_SERIES,
-    TIME_SERIES,
+    TIME_SERIES, QUANTUM_YIELD,
 )}
 """Measurement kind → its step."""
 
