@@ -186,7 +186,6 @@ def _bundled() -> Library:
     return Library(dyes, solvents, ("multiphoton/standards/reference_dyes.toml",))
 
 
-@cache
 def load_library(path: Path | str | None = None) -> Library:
     """The bundled library, extended by a lab's own file ``path`` (same format) if given.
 
@@ -195,10 +194,21 @@ def load_library(path: Path | str | None = None) -> Library:
     InputError
         When the lab file is missing, not TOML, or a key or value is wrong (named).
     """
-    lib = _bundled()
     if path is None:
-        return lib
+        return _bundled()
     path = Path(path)
+    try:
+        stat = path.stat()
+    except OSError:
+        stat = None
+    return _with_lab(str(path), None if stat is None else (stat.st_mtime_ns, stat.st_size))
+
+
+@cache
+def _with_lab(path_text: str, _stamp) -> Library:
+    """The library extended by the lab file (cached while the file is unchanged)."""
+    lib = _bundled()
+    path = Path(path_text)
     dyes, solvents = _parse(_read(path, str(path)), str(path))
     merged_dyes = {k: dict(v) for k, v in lib.dyes.items()}
     for key, d in dyes.items():
