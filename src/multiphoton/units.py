@@ -28,9 +28,12 @@ __all__ = [
     "spectrum_per_nm_to_per_eV",
     "pulse_shape_factor",
     "PULSE_SHAPES",
+    "two_photon_counting_factor",
+    "TWO_PHOTON_COUNTINGS",
 ]
 
 PULSE_SHAPES = ("gaussian", "sech2", "rect")
+TWO_PHOTON_COUNTINGS = ("events", "photons")
 
 
 def _number(x):
@@ -191,3 +194,30 @@ def pulse_shape_factor(pulse_shape: str) -> float:
     raise InputError(
         f"pulse_shape {pulse_shape!r} is not known; use one of {', '.join(PULSE_SHAPES)}."
     )
+
+
+def two_photon_counting_factor(counting: str) -> float:
+    """Excitons per σ₂ event under a two-photon counting convention.
+
+    Parameters
+    ----------
+    counting : {"events", "photons"}
+        ``"events"`` (data contract default): σ₂ counts two-photon events, one exciton each,
+        so ⟨N⟩ = g σ₂ J²/τ. ``"photons"``: σ₂ counts photons absorbed (two per excitation,
+        the usual definition behind tabulated dye values in GM), so ⟨N⟩ = ½ g σ₂ J²/τ.
+
+    Returns
+    -------
+    float
+        1.0 or 0.5.
+
+    Examples
+    --------
+    >>> two_photon_counting_factor("events"), two_photon_counting_factor("photons")
+    (1.0, 0.5)
+    """
+    if counting == "events":
+        return 1.0
+    if counting == "photons":
+        return 0.5
+    raise InputError(f"two_photon_counting {counting!r} is not known; use one of {', '.join(TWO_PHOTON_COUNTINGS)}.")

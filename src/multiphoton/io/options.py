@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from ..units import PULSE_SHAPES
+from ..units import PULSE_SHAPES, TWO_PHOTON_COUNTINGS
 from .schema import REQUIRED, opt, record
 
 __all__ = [
@@ -222,6 +222,9 @@ class ASESeriesOptions(_Pulsed):
 
     KIND: ClassVar[str] = "ase_series"
     SERIES: ClassVar[str | None] = "fluence_mJ_cm2"
+
+    two_photon_counting: str = opt("choice", "events", choices=TWO_PHOTON_COUNTINGS,
+                                   doc="excitons per σ₂ event: one (events) or ½ (photons)")
 
 
 @dataclass(frozen=True, kw_only=True)
