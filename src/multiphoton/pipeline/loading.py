@@ -30,6 +30,7 @@ _TIDY_READERS: dict[str, Callable] = {
     "irf": tidy.read_decay,
     "ta_map": tidy.read_ta_map,
     "time_series": tidy.read_time_series,
+    "knife_edge": tidy.read_knife_edge,
 }
 
 
