@@ -280,6 +280,18 @@ def read_manifest(path) -> Manifest:
                 raise InputError(f"{path}: {m.where} and {names[m.name].where} share the name {m.name!r}; "
                                  "names must be unique.")
             names[m.name] = m
+    for m in measurements:
+        ref = getattr(m, "beam_radius_from", None)
+        if ref is None:
+            continue
+        knife = names.get(ref)
+        if knife is None or knife.kind != "knife_edge" or knife.sample != m.sample:
+            have = [n for n, k in names.items() if k.kind == "knife_edge" and k.sample == m.sample]
+            raise InputError(f"{path}: {m.where}, key 'beam_radius_from': no knife_edge measurement of sample "
+                             f"{m.sample!r} is named {ref!r} (knife edges of this sample: "
+                             f"{', '.join(have) or 'none'}); add `name = \"{ref}\"` to it.")
+        if m.beam_radius_um is not None:
+            raise InputError(f"{path}: {m.where}: give beam_radius_um or beam_radius_from, not both.")
     return Manifest(name, samples, measurements, path, text, standards)
 
 

@@ -26,7 +26,7 @@ __all__ = [
     "IcpOptions", "SampleOptions", "SeriesFile", "MeasurementOptions",
     "AbsorptionOptions", "PLSpectrumOptions", "PLFluenceSeriesOptions", "TPEFOptions",
     "TRPLSeriesOptions", "ASESeriesOptions", "TAMapOptions", "LaserSeriesOptions",
-    "TimeSeriesOptions", "QuantumYieldOptions", "DilutionFile", "OPTIONS_BY_KIND", "KINDS", "READER_OPTIONS", "FORMAT_NAMES",
+    "TimeSeriesOptions", "QuantumYieldOptions", "DilutionFile", "KnifeEdgeOptions", "OPTIONS_BY_KIND", "KINDS", "READER_OPTIONS", "FORMAT_NAMES",
     "nominal",
 ]
 
@@ -160,6 +160,21 @@ class _Pulsed(MeasurementOptions):
     excitation_eV: float | None = opt("number", None, unit="eV", photon=True)
     pulse_fwhm_fs: Any = opt("uncertain", None, unit="fs", gt=0)
     pulse_shape: str = opt("choice", "gaussian", choices=PULSE_SHAPES)
+    beam_radius_um: Any = opt("uncertain", None, unit="um", gt=0)
+    beam_profile: str = opt("choice", "gaussian", choices=("gaussian", "flat-top"))
+    # fluence from what the lab measured (data contract section 5; used when a series file
+    # gives pulse_energy_uJ or power_mW instead of fluence_mJ_cm2)
+    beam_radius_from: str | None = opt("text", None, doc="name of a knife_edge measurement of this sample")
+    rep_rate_Hz: float | None = opt("number", None, unit="Hz", gt=0)
+    stripe_length_um: Any = opt("uncertain", None, unit="um", gt=0)
+    stripe_width_um: Any = opt("uncertain", None, unit="um", gt=0)
+
+
+@dataclass(frozen=True, kw_only=True)
+class KnifeEdgeOptions(MeasurementOptions):
+    """``knife_edge``: blade position vs transmitted power → the pump's 1/e² radius."""
+
+    KIND: ClassVar[str] = "knife_edge"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -383,7 +398,7 @@ OPTIONS_BY_KIND: Mapping[str, type[MeasurementOptions]] = {
     cls.KIND: cls for cls in (
         AbsorptionOptions, PLSpectrumOptions, PLFluenceSeriesOptions, TPEFOptions,
         TRPLSeriesOptions, ASESeriesOptions, TAMapOptions, LaserSeriesOptions, TimeSeriesOptions,
-        QuantumYieldOptions,
+        QuantumYieldOptions, KnifeEdgeOptions,
     )
 }
 """Measurement kind → its options class."""

@@ -487,6 +487,26 @@ def _write_ta(x: _Sample):
     return meas, tr, n_ta
 
 
+def _write_knife_edge(lz, sid: str, key: str, out: pathlib.Path, seed: int):
+    """Knife-edge scan of the laser pump (own random stream) and fluence → average power."""
+    from scipy.special import erfc
+
+    w, f_rep = lz["pump_beam_radius_um"], lz["pump_rep_rate_Hz"]
+    x = np.arange(-450.0, 450.0 + 1e-9, 15.0)
+    p_total = 0.5  # mW past the open blade
+    p = p_total * 0.5 * erfc(np.sqrt(2.0) * (x - lz["knife_edge_center_um"]) / w)  # blade moving in
+    p = p + _rng(seed, f"{key}/knife_edge").normal(0.0, lz["knife_edge_noise_mW"], x.size)
+    _write_csv(out / key / "knife_edge.csv", ["position_um", "power"], [x, p], [".3f", ".6f"])
+    meas = _meas("knife_edge", sid, file=f"{key}/knife_edge.csv", name="pump-knife-edge")
+
+    def power(fluence_mJ_cm2):
+        # F = 2E/(πw²) (peak of a Gaussian spot) → E (µJ) → P = E f_rep (mW)
+        energy_uJ = np.asarray(fluence_mJ_cm2) * math.pi * (w * 1e-4) ** 2 / 2.0 * 1e3
+        return energy_uJ * f_rep * 1e-3
+
+    return meas, power
+
+
 def _write_laser(cfg, out: pathlib.Path, seed: int):
     lz, ts = cfg["laser"], cfg["time_series"]
     s = next(x for x in cfg["samples"] if x["id"] == lz["sample"])
@@ -509,11 +529,13 @@ def _write_laser(cfg, out: pathlib.Path, seed: int):
     line_scale = 3e4 * math.pi * fwhm / 2.0 / s_ph.max()  # peak 3e4 at the top fluence
     spec = lasing_spectra(e, bg * bg_scale, (s_ph * line_scale)[:, None], [lz["mode_eV"]], linewidth_eV=fwhm)
     counts = poisson_counts(spec * 1e-3 / 1e-3, _rng(seed, f"{key}/laser"))
-    ff, ee = np.meshgrid(fl, e, indexing="ij")
-    _write_csv(out / key / "laser.csv", ["fluence_mJ_cm2", "energy_eV", "counts"], [ff, ee, counts],
-               [".6g", ".6f", ".0f"])
-    meas = _meas("laser_series", s["id"], file=f"{key}/laser.csv", excitation_eV=cfg["pump_2p_eV"],
-                 pulse_fwhm_fs=cfg["pulse_fwhm_fs"])
+    meas, power = _write_knife_edge(lz, s["id"], key, out, seed)
+    ff, ee = np.meshgrid(power(fl), e, indexing="ij")
+    _write_csv(out / key / "laser.csv", ["power_mW", "energy_eV", "counts"], [ff, ee, counts],
+               [".8g", ".6f", ".0f"])
+    meas += _meas("laser_series", s["id"], file=f"{key}/laser.csv", excitation_eV=cfg["pump_2p_eV"],
+                  pulse_fwhm_fs=cfg["pulse_fwhm_fs"], rep_rate_Hz=lz["pump_rep_rate_Hz"],
+                  beam_radius_from="pump-knife-edge", beam_profile="gaussian")
 
     # time series at fixed fluence: two modes drifting to the blue, lines brightening
     times = np.arange(0.0, ts["duration_s"] + 1e-9, ts["step_s"])
@@ -537,6 +559,7 @@ def _write_laser(cfg, out: pathlib.Path, seed: int):
     integ = np.trapezoid(clean, e2, axis=1)
     truth = {
         "laser_threshold_mJ_cm2": lz["threshold_mJ_cm2"],
+        "beam_radius_um": lz["pump_beam_radius_um"],
         "laser_linewidth_meV": lz["linewidth_meV"],
         "mode_drift_meV_per_min": ts["drift_meV"] / (ts["duration_s"] / 60.0),
         "intensity_retention": float(integ[-1] / integ[0]),
