@@ -216,6 +216,14 @@ class TPEFOptions(_Pulsed):
     reference_sigma1_cm2: Any = opt("uncertain", None, unit="cm2", gt=0)
     sample_sigma1_cm2: Any = opt("uncertain", None, unit="cm2", gt=0)
     absorption: str | None = opt("text", None, doc="name of the absorption measurement that scales σ₁")
+    # quantum-yield cross-check from the one-photon files (gives quantum_yield_tpef)
+    sample_absorbance_1p: Any = opt("uncertain", None, unit="OD (base 10)", gt=0)
+    reference_absorbance_1p: Any = opt("uncertain", None, unit="OD (base 10)", gt=0)
+    reference_qy: Any = opt("uncertain", None, gt=0, le=1)
+    sample_solvent: str | None = opt("text", None, doc="a solvent of the standards library")
+    reference_solvent: str | None = opt("text", None, doc="a solvent of the standards library")
+    sample_n: Any = opt("uncertain", None, gt=0)
+    reference_n: Any = opt("uncertain", None, gt=0)
 
 
 @dataclass(frozen=True, kw_only=True)

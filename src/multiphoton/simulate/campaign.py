@@ -108,10 +108,11 @@ def write_campaign(preset: str, out_dir, *, seed: int = 0) -> pathlib.Path:
     cfg = PRESETS[preset]
     out = pathlib.Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    toml: list[str] = [f'name = "{cfg["name"]}"', ""]
+    toml: list[str] = [f'name = "{cfg["name"]}"', 'standards = "lab_standards.toml"', ""]
     measurements: list[str] = []
     truth: dict = {"preset": preset, "seed": int(seed), "samples": {}, "parameters": {}}
     ref = _write_reference(cfg, out, seed)
+    _write_lab_standards(cfg, out)
     truth["parameters"]["reference"] = ref["parameters"]
     for s in cfg["samples"]:
         sample_toml, sample_meas, sample_truth, params = _write_sample(cfg, s, out, seed, ref)
@@ -182,6 +183,20 @@ def _write_reference(cfg, out: pathlib.Path, seed: int) -> dict:
     shape = shape / np.trapezoid(shape, e)
     return {"sigma1_cm2": sigma1, "energy_eV": e, "shape": shape,
             "parameters": {**r, "sigma1_cm2": sigma1}}
+
+
+def _write_lab_standards(cfg, out: pathlib.Path) -> None:
+    """The simulated lab's own standards file: R6G's ε at the one-photon energy."""
+    r = cfg["reference"]
+    eps, unc, e1p = r["epsilon_1p_per_M_cm"], r["relative_uncertainty"], cfg["pump_1p_eV"]
+    text = "\n".join([
+        "# The simulated lab's own reference data (format of multiphoton/standards/reference_dyes.toml).",
+        f"[dyes.{r['name']}]", "",
+        f"[[dyes.{r['name']}.epsilon]]", f"energy_eV = {_num(e1p)}", f"value_per_M_cm = {_num(eps)}",
+        f"std_per_M_cm = {_num(unc * eps)}", "tolerance_eV = 0.01", 'solvent = "methanol"',
+        'source = "simulated lab measurement (the simulator\'s model choice, docs/simulator.md)"',
+        'where = "absorbance of a weighed R6G solution at 400 nm"', ""])
+    (out / "lab_standards.toml").write_text(text, encoding="utf-8")
 
 
 def _geometry(s):
@@ -364,10 +379,20 @@ def _write_tpef(x: _Sample, ref: dict, n1: float):
         else:
             _write_csv(out / path, ["energy_eV", "counts"], [grid, c], [".6f", ".0f"])
         files[name] = path
-    unc = r["relative_uncertainty"]
+    # absorbances of the two one-photon solutions at e1p: the absorbed fractions are in the
+    # ratio of the excitations made, f_x / f_r = σ₁ₓ / (conc_ratio σ₁ᵣ), so the QY cross-check
+    # (quantum_yield_tpef) has the sample's QY as its truth; the spectrophotometer error is
+    # drawn from its own stream
+    f_x = 1.0 - 10.0 ** -0.02
+    f_r = f_x * conc_ratio * ref["sigma1_cm2"] / x.sigma1
+    a_err = _rng(seed, f"{key}/tpef_absorbance").normal(0.0, 5e-4, 2)
+    a_x, a_r = 0.02 + a_err[0], -math.log10(1.0 - f_r) + a_err[1]
+    # R6G's σ₁ at e1p is not in the bundled library (no checked value): the simulated lab
+    # tabulates its own measurement in lab_standards.toml, named by the manifest
     meas += _meas("tpef", sid, **files, reference=r["name"],
-                  reference_sigma1_cm2=[float(_num(r["sigma1_cm2"])), float(_num(unc * r["sigma1_cm2"]))],
-                  excitation_eV=e2p, excitation_1p_eV=e1p, pulse_fwhm_fs=tau_fs, pulse_shape=cfg["pulse_shape"])
+                  excitation_eV=e2p, excitation_1p_eV=e1p, pulse_fwhm_fs=tau_fs, pulse_shape=cfg["pulse_shape"],
+                  sample_absorbance_1p=[float(f"{a_x:.5f}"), 5e-4], reference_absorbance_1p=[float(f"{a_r:.5f}"), 5e-4])
+    tr["quantum_yield_tpef"] = float(s["quantum_yield"])
 
     return meas, tr
 

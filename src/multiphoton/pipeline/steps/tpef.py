@@ -1,11 +1,13 @@
 """The TPEF step: σ₂ (GM) by the relative method against a reference dye, and σ₂/V."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from uncertainties import ufloat
 
 from ... import standards
-from ...analysis import cross_section, powerlaw
+from ...analysis import cross_section, powerlaw, quantum_yield
 from ...errors import InputError
 from ...io.options import TPEFOptions
 from ...results import Estimate
@@ -13,6 +15,7 @@ from ...units import gm_to_cm4_s, nm3_to_cm3
 from ...plotdata import TPEFPlot
 from ._step import Step, StepResult
 from .pl import integrated
+from .quantum_yield import reference_terms
 
 __all__ = ["TPEF", "run_tpef"]
 
@@ -96,6 +99,7 @@ def run_tpef(data, o: TPEFOptions, inputs) -> StepResult:
         sample_coef=float(getattr(f2x, "nominal_value", f2x)),
         reference_coef=float(getattr(f2r, "nominal_value", f2r)),
     ))
+    _qy_cross_check(out, o, f1x, f1r)
     if sigma1 is None:
         out.warn("sigma2_GM", src_s1)
         return out
@@ -120,5 +124,29 @@ def run_tpef(data, o: TPEFOptions, inputs) -> StepResult:
     return out
 
 
+def _qy_cross_check(out: StepResult, o: TPEFOptions, f1x, f1r) -> None:
+    """``quantum_yield_tpef``: the relative QY from the one-photon files, where their
+    absorbances are given (a cross-check of a ``quantum_yield`` measurement)."""
+    if o.sample_absorbance_1p is None or o.reference_absorbance_1p is None:
+        return
+    same = o.sample_n is None and o.sample_solvent is None
+    if same:  # one solvent for both: the index correction is exactly 1
+        ref_qy, _, _, src = reference_terms(replace(o, sample_n=1.0, reference_n=1.0))
+        n_x = n_r = 1.0
+        src = {**src, "sample_n": "same solvent as the reference (no index correction)", "reference_n": "-"}
+    else:
+        ref_qy, n_x, n_r, src = reference_terms(o)
+    est = quantum_yield.relative_quantum_yield(
+        sample_integrated=f1x, reference_integrated=f1r, sample_absorbance=o.sample_absorbance_1p,
+        reference_absorbance=o.reference_absorbance_1p, reference_qy=ref_qy, sample_n=n_x, reference_n=n_r)
+    if not est.success:
+        out.warn("quantum_yield_tpef", f"{o.where}: {est.message}")
+        return
+    out.add("quantum_yield_tpef", Estimate.from_ufloat(
+        est.to_ufloat(), method="relative-single-point/tpef-1p-files", unit="",
+        details={**est.details, "sources": src, "excitation_eV": o.excitation_1p_eV,
+                 "compare_with": "quantum_yield (its own measurement)"}))
+
+
 TPEF = Step(kind="tpef", run=run_tpef, needs=("sigma1_cm2", "total_volume_nm3", "absorption_spectrum"),
-            provides=("sigma2_GM", "sigma2_per_volume_cm_s"), fallback=("pl_order",))
+            provides=("sigma2_GM", "sigma2_per_volume_cm_s", "quantum_yield_tpef"), fallback=("pl_order",))
