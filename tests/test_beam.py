@@ -128,3 +128,45 @@ class TestKnifeEdgeModelContract(AnalysisContract):
 def test_too_few_positions_raise():
     with pytest.raises(InputError, match="at least 6 positions"):
         knife_edge_radius([0, 1, 2], [0, 1, 2])
+
+
+def _campaign(tmp_path, *, ref="ke", knife_sample="A"):
+    x, p = _scan(3)
+    (tmp_path / "ke.csv").write_text("position_um,power\n" + "".join(f"{a},{b}\n" for a, b in zip(x, p)),
+                                     encoding="utf-8")
+    e = np.linspace(1.7, 2.1, 81)
+    shape = np.exp(-0.5 * ((e - 1.9) / 0.04) ** 2)
+    rows = ["power_mW,energy_eV,counts"]
+    for k, pw in enumerate([0.05, 0.1, 0.2, 0.4, 0.8]):
+        counts = np.random.default_rng([k, 152]).poisson(2e3 * (pw / 0.05) ** 2 * shape)
+        rows += [f"{pw},{a:.4f},{c}" for a, c in zip(e, counts)]
+    (tmp_path / "pl.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    m = tmp_path / "m.toml"
+    m.write_text(f'[[sample]]\nid = "A"\n[[sample]]\nid = "B"\n'
+                 f'[[measurement]]\nsample = "{knife_sample}"\nkind = "knife_edge"\nname = "ke"\nfile = "ke.csv"\n'
+                 f'[[measurement]]\nsample = "A"\nkind = "pl_fluence_series"\nfile = "pl.csv"\nexcitation_eV = 1.55\n'
+                 f'rep_rate_Hz = 1000.0\nbeam_radius_from = "{ref}"\n', encoding="utf-8")
+    return m
+
+
+def test_pipeline_power_series_with_knife_edge(tmp_path):
+    from multiphoton.pipeline.core import analyze
+
+    q = analyze(_campaign(tmp_path)).samples["A"]
+    w = q["beam_radius_um"]
+    assert abs(w.value - 150.0) < 4 * w.stderr  # the scan's truth; 4σ: one seed, t-tails
+    beam = q["pl_order"].details["beam"]
+    assert beam["fluence_exponent"] == 0 and "knife_edge 'ke'" in beam["fluence"]
+    assert beam["relative_std_of_fluence_scale"] == pytest.approx(2 * w.stderr / w.value)
+    assert abs(q["pl_order"].value - 2.0) < 0.05  # counts ∝ P²: the order does not depend on w
+
+
+@pytest.mark.parametrize("kw, match", [
+    ({"ref": "kx"}, "no knife_edge measurement of sample 'A' is named 'kx' \\(knife edges of this sample: ke\\)"),
+    ({"knife_sample": "B"}, "no knife_edge measurement of sample 'A' is named 'ke'"),
+])
+def test_manifest_checks_beam_radius_from(tmp_path, kw, match):
+    from multiphoton.io.manifest import read_manifest
+
+    with pytest.raises(InputError, match=match):
+        read_manifest(_campaign(tmp_path, **kw))
