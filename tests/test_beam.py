@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from uncertainties import ufloat
 
-from contract import AnalysisContract, Fails, Raises, SharedAxis
+from contract import AnalysisContract, Fails, SharedAxis
 from multiphoton.analysis.beam import knife_edge_model, knife_edge_radius
 from multiphoton.data import SpectrumSeries
 from multiphoton.errors import InputError

@@ -139,16 +139,3 @@ def test_a_typo_in_a_manifest_exits_1_and_writes_nothing(campaign, tmp_path, cap
     assert "unknown key 'pulse_fwhm_fx'" in err and "did you mean 'pulse_fwhm_fs'?" in err
     assert not out.exists()
 
-
-def test_two_photon_counting_convention_is_stated_and_switchable(campaign, tmp_path):
-    events = analyze(campaign, samples=["QS-4.5"]).samples["QS-4.5"]["excitons_at_threshold"]
-    assert events.details["two_photon_counting"] == "events" and events.details["excitons_per_sigma2_event"] == 1.0
-    assert events.details["pulse_factor_g"] == pytest.approx(0.664, abs=5e-4)  # √(2 ln2/π), gaussian
-    photons_manifest = _variant(campaign, tmp_path, lambda t: t.replace(
-        'kind = "ase_series"\nfile = "qs45/ase.csv"\n',
-        'kind = "ase_series"\nfile = "qs45/ase.csv"\ntwo_photon_counting = "photons"\n'))
-    photons = analyze(photons_manifest, samples=["QS-4.5"]).samples["QS-4.5"]["excitons_at_threshold"]
-    # "photons": σ₂ counts two photons per excitation, so exactly half the excitons
-    assert photons.value == pytest.approx(events.value / 2, rel=1e-12)
-    assert photons.stderr == pytest.approx(events.stderr / 2, rel=1e-12)
-    assert photons.details["two_photon_counting"] == "photons"
