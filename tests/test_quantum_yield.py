@@ -198,3 +198,42 @@ def test_manifest_gradient_form_and_lab_standards(tmp_path):
     (tmp_path / "lab.toml").write_text('[solvents.octane]\nrefractive_idx = 1.397\n', encoding="utf-8")
     with pytest.raises(InputError, match="did you mean 'refractive_index'"):
         read_manifest(p)
+
+
+def _simulated_qy(tmp_path, seed, gradient):
+    """One simulated quantum_yield measurement (the paper-2023 writer), reference QY and indices exact."""
+    from multiphoton.simulate.campaign import _meas, _write_csv
+    from multiphoton.simulate.quantum_yield import write_quantum_yield
+
+    e = np.round(np.arange(1.5, 2.4 + 1e-9, 0.003), 6)
+    er = np.round(np.arange(1.8, 2.7 + 1e-9, 0.004), 6)
+    shape = lambda x, c, w: np.exp(-0.5 * ((x - c) / w) ** 2) / (w * np.sqrt(2 * np.pi))  # noqa: E731
+    out = tmp_path / f"s{seed}{gradient}"
+    (out / "q").mkdir(parents=True)
+    lines, truth = write_quantum_yield(out, "q", "A", seed, sample_energy_eV=e, sample_shape=shape(e, 1.95, 0.04),
+                                       sample_qy=0.3, reference_energy_eV=er, reference_shape=shape(er, 2.23, 0.07),
+                                       reference_qy=0.95, excitation_eV=3.1, gradient=gradient,
+                                       write_csv=_write_csv, meas=_meas)
+    text = "\n".join(lines).replace('reference = "rhodamine-6g"', "reference_qy = 0.95")
+    text = text.replace('sample_solvent = "toluene"', f"sample_n = {N_TOL}")
+    text = text.replace('reference_solvent = "ethanol"', f"reference_n = {N_ETH}")
+    (out / "m.toml").write_text('[[sample]]\nid = "A"\n' + text + "\n", encoding="utf-8")
+    return out / "m.toml", truth["quantum_yield"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("gradient", [True, False])
+def test_simulated_files_coverage(tmp_path, gradient):
+    # End to end on the simulator's files (Poisson spectra, noise estimated from each
+    # spectrum, absorbance errors): RMS z over 80 seeds within 0.8–1.25 (sampling error
+    # of the RMS ≈ 1/√160 ≈ 0.08).
+    from multiphoton.pipeline.core import analyze
+
+    z = []
+    for seed in range(80):
+        m, truth = _simulated_qy(tmp_path, seed, gradient)
+        q = analyze(m).samples["A"]["quantum_yield"]
+        z.append((q.value - truth) / q.stderr)
+    z = np.array(z)
+    assert abs(z.mean()) < 0.3
+    assert 0.8 < np.sqrt(np.mean(z**2)) < 1.25
