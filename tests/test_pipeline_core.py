@@ -138,3 +138,4 @@ def test_a_typo_in_a_manifest_exits_1_and_writes_nothing(campaign, tmp_path, cap
     err = capsys.readouterr().err
     assert "unknown key 'pulse_fwhm_fx'" in err and "did you mean 'pulse_fwhm_fs'?" in err
     assert not out.exists()
+

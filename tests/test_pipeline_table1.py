@@ -130,7 +130,7 @@ def test_cli_writes_results_json_atomically(tmp_path):
     (lambda d: (d / "experiment.toml").write_text((d / "experiment.toml").read_text().replace(
         '"rhodamine-6g"', '"coumarin-999"')), "reference dye 'coumarin-999' is not in the standards library"),
     (lambda d: (d / "experiment.toml").write_text((d / "experiment.toml").read_text().replace(
-        'reference_sigma1_cm2 = [4e-17, 0.0]', '')), "no molar extinction of rhodamine-6g within 0.03 eV of 3.100 eV"),
+        'reference_sigma1_cm2 = [4e-17, 0.0]', '')), "no molar extinction of rhodamine-6g at 3.100 eV"),
 ])
 def test_cli_bad_input_exit_1_and_nothing_written(tmp_path, capsys, edit, match):
     manifest, _ = make_campaign(tmp_path)

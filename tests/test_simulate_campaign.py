@@ -54,15 +54,20 @@ def test_manifest_and_truth(campaigns):
     assert [s["id"] for s in man["sample"]] == ["QS-4.5", "QS-6.0", "QS-8.2"]
     kinds = {m["kind"] for m in man["measurement"]}
     assert kinds == {"absorption", "pl_fluence_series", "tpef", "trpl_series", "ase_series", "ta_map",
-                     "laser_series", "time_series"}
+                     "laser_series", "time_series", "quantum_yield", "knife_edge"}
     for m in man["measurement"]:
-        for k in ("file", "sample_2p", "reference_2p", "sample_1p", "reference_1p", "irf", "ground_state"):
+        for k in ("file", "sample_2p", "reference_2p", "sample_1p", "reference_1p", "irf", "ground_state",
+                  "sample_file", "reference_file"):
             if k in m:
                 assert (a / m[k]).is_file(), m[k]
+        for entry in m.get("sample_files", []) + m.get("reference_files", []):
+            assert (a / entry["file"]).is_file(), entry
     truth = json.loads((a / "truth.json").read_text())
     for sid, q in truth["samples"].items():
         assert QUANTITIES <= q.keys(), sid
     assert LASER <= truth["samples"]["QS-8.2"].keys()
+    assert truth["samples"]["QS-8.2"]["beam_radius_um"] == 150.0
+    assert {q["quantum_yield"] for q in truth["samples"].values()} == {0.35, 0.25, 0.20}
     # Volumes match Table 1 and ε is recovered from the written ICP numbers.
     for s in man["sample"]:
         d = s["core_diameter_nm"][0] + 2 * sum(t[0] for t in s["shell_thickness_nm"])

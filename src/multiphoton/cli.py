@@ -5,6 +5,7 @@
 ``multiphoton simulate PRESET OUTDIR``              write a simulated campaign with truth.json
 ``multiphoton inspect FILE``                         what a reader finds in an instrument file
 ``multiphoton batch A.toml B.toml … --out ROOT``    many campaigns in parallel on Dask
+``multiphoton standards [--file my_dyes.toml]``     the reference dyes and solvents, with sources
 
 Exit status: 0 success, 1 bad input (nothing written), 2 usage error.
 """
@@ -68,7 +69,25 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--scheduler", default=None, help="address of a running Dask scheduler (tcp://host:8786)")
     b.add_argument("--force", action="store_true", help="replace output folders that exist")
     b.add_argument("--no-report", action="store_true", help="write results.json only")
+
+    st = sub.add_parser("standards", help="list the standards library: dye, quantity, solvent, range, source")
+    st.add_argument("--file", type=Path, default=None,
+                    help="a lab's own standards file (same format) that extends the library")
+    st.add_argument("--json", action="store_true", help="print the rows as JSON")
     return p
+
+
+def _cmd_standards(args) -> int:
+    from . import standards
+
+    rows = standards.describe(args.file)
+    if args.json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return 0
+    for r in rows:
+        rng = f"{r['range_eV']} eV" if r["range_eV"] else ""
+        print(f"{r['dye'] or '-':14} {r['quantity']:17} {r['solvent']:11} {rng:15} {r['source']}")
+    return 0
 
 
 def _console(quiet: bool):
@@ -156,7 +175,7 @@ def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handler = {"analyze": _cmd_analyze, "report": _cmd_report, "simulate": _cmd_simulate,
-               "inspect": _cmd_inspect, "batch": _cmd_batch}[args.command]
+               "inspect": _cmd_inspect, "batch": _cmd_batch, "standards": _cmd_standards}[args.command]
     try:
         return handler(args)
     except UsageError as exc:

@@ -20,6 +20,7 @@ __all__ = [
     "TAMap",
     "Absorption",
     "SpectralTimeSeries",
+    "KnifeEdge",
 ]
 
 
@@ -126,3 +127,16 @@ class SpectralTimeSeries:
     def __post_init__(self):
         for name in ("time_s", "energy_eV", "counts"):
             object.__setattr__(self, name, _ro(getattr(self, name)))
+
+
+@dataclass(frozen=True, eq=False)
+class KnifeEdge:
+    """A knife-edge scan: transmitted ``power`` (K,) (any unit) at blade ``position_um`` (K,)."""
+
+    position_um: np.ndarray
+    power: np.ndarray
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self):
+        object.__setattr__(self, "position_um", _ro(self.position_um))
+        object.__setattr__(self, "power", _ro(self.power))

@@ -28,9 +28,16 @@ __all__ = [
     "spectrum_per_nm_to_per_eV",
     "pulse_shape_factor",
     "PULSE_SHAPES",
+    "two_photon_counting_factor",
+    "TWO_PHOTON_COUNTINGS",
+    "pulse_energy_uJ_from_power",
+    "peak_fluence_mJ_cm2",
+    "BEAM_PROFILES",
 ]
 
 PULSE_SHAPES = ("gaussian", "sech2", "rect")
+TWO_PHOTON_COUNTINGS = ("events", "photons")
+BEAM_PROFILES = ("gaussian", "flat-top")
 
 
 def _number(x):
@@ -191,3 +198,86 @@ def pulse_shape_factor(pulse_shape: str) -> float:
     raise InputError(
         f"pulse_shape {pulse_shape!r} is not known; use one of {', '.join(PULSE_SHAPES)}."
     )
+
+
+def two_photon_counting_factor(counting: str) -> float:
+    """Excitons per σ₂ event under a two-photon counting convention.
+
+    Parameters
+    ----------
+    counting : {"events", "photons"}
+        ``"events"`` (data contract default): σ₂ counts two-photon events, one exciton each,
+        so ⟨N⟩ = g σ₂ J²/τ. ``"photons"``: σ₂ counts photons absorbed (two per excitation,
+        the usual definition behind tabulated dye values in GM), so ⟨N⟩ = ½ g σ₂ J²/τ.
+
+    Returns
+    -------
+    float
+        1.0 or 0.5.
+
+    Examples
+    --------
+    >>> two_photon_counting_factor("events"), two_photon_counting_factor("photons")
+    (1.0, 0.5)
+    """
+    if counting == "events":
+        return 1.0
+    if counting == "photons":
+        return 0.5
+    raise InputError(f"two_photon_counting {counting!r} is not known; use one of {', '.join(TWO_PHOTON_COUNTINGS)}.")
+
+
+def pulse_energy_uJ_from_power(power_mW, rep_rate_Hz):
+    """Pulse energy (µJ) from average power (mW) and repetition rate (Hz): E = P / f_rep.
+
+    Examples
+    --------
+    >>> float(pulse_energy_uJ_from_power(0.5, 1000.0))
+    0.5
+    """
+    if not float(getattr(rep_rate_Hz, "nominal_value", rep_rate_Hz)) > 0:
+        raise InputError(f"rep_rate_Hz must be > 0, got {rep_rate_Hz!r}.")
+    return _number(power_mW) * 1e3 / rep_rate_Hz  # mW → µJ/s, per pulse
+
+
+def peak_fluence_mJ_cm2(pulse_energy_uJ, *, beam_radius_um=None, beam_profile: str = "gaussian",
+                        stripe_length_um=None, stripe_width_um=None):
+    """Peak pulse fluence (mJ/cm²) of a spot or a stripe from the pulse energy.
+
+    Parameters
+    ----------
+    pulse_energy_uJ : float, ndarray or UFloat
+        Energy per pulse at the sample, µJ.
+    beam_radius_um : float or UFloat, optional
+        Spot radius, µm: the 1/e² intensity radius w of a Gaussian spot, or the radius of a
+        flat-top disc.
+    beam_profile : {"gaussian", "flat-top"}
+        Spot profile (ignored for a stripe).
+    stripe_length_um, stripe_width_um : float or UFloat, optional
+        A uniform stripe instead of a spot.
+
+    Returns
+    -------
+    float, ndarray or UFloat
+        2E/(πw²) (Gaussian peak), E/(πw²) (flat top) or E/(L·W) (stripe), in mJ/cm².
+
+    Examples
+    --------
+    >>> round(float(peak_fluence_mJ_cm2(0.5, beam_radius_um=100.0)), 4)
+    3.1831
+    >>> round(float(peak_fluence_mJ_cm2(0.5, stripe_length_um=5000.0, stripe_width_um=100.0)), 4)
+    0.1
+    """
+    e_mJ = _number(pulse_energy_uJ) * 1e-3
+    if stripe_length_um is not None or stripe_width_um is not None:
+        if stripe_length_um is None or stripe_width_um is None:
+            raise InputError("a stripe needs both stripe_length_um and stripe_width_um.")
+        return e_mJ / (stripe_length_um * stripe_width_um * 1e-8)  # µm² → cm²
+    if beam_radius_um is None:
+        raise InputError("the fluence from a pulse energy needs beam_radius_um (or a stripe).")
+    area_cm2 = math.pi * beam_radius_um**2 * 1e-8
+    if beam_profile == "gaussian":
+        return 2.0 * e_mJ / area_cm2
+    if beam_profile == "flat-top":
+        return e_mJ / area_cm2
+    raise InputError(f"beam_profile {beam_profile!r} is not known; use one of {', '.join(BEAM_PROFILES)}.")

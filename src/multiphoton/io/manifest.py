@@ -22,7 +22,7 @@ from .schema import check_keys, known_keys, nearest, parse_table, unknown_key_er
 
 __all__ = ["Manifest", "read_manifest", "KINDS", "TOP_LEVEL_KEYS"]
 
-TOP_LEVEL_KEYS = ("name", "notes", "sample", "measurement")
+TOP_LEVEL_KEYS = ("name", "notes", "standards", "sample", "measurement")
 """Keys allowed at the top of a manifest."""
 
 _SIZE_KEYS = ("core_diameter_nm", "shell_thickness_nm", "icp")
@@ -37,6 +37,7 @@ class Manifest:
     measurements: tuple[MeasurementOptions, ...]
     path: Path
     text: str
+    standards: Path | None = None
 
 
 def _pair(value, where: str, key: str) -> tuple[float, float]:
@@ -131,7 +132,8 @@ def _series(cls, raw_files, base: Path, where: str, defaults: dict) -> tuple[Ser
     return tuple(out)
 
 
-def _measurement(raw, i: int, path: Path, samples: dict[str, SampleOptions]) -> MeasurementOptions:
+def _measurement(raw, i: int, path: Path, samples: dict[str, SampleOptions],
+                 standards: Path | None = None) -> MeasurementOptions:
     where = f"{path}: measurement #{i + 1}"
     if not isinstance(raw, dict):
         raise InputError(f"{where}: must be a table.")
@@ -158,7 +160,8 @@ def _measurement(raw, i: int, path: Path, samples: dict[str, SampleOptions]) -> 
     readers: dict[str, dict[str, Any]] = {}
     formats: dict[str, str] = {}
     for key, value in raw.items():
-        if key in typed or key in ("sample", "kind", "files") or key in cls.FILES:
+        if key in typed or key in ("sample", "kind", "files") or key in cls.FILES \
+                or key in getattr(cls, "EXTRA_KEYS", ()):
             continue
         for fk in cls.FILES:
             prefix = "" if fk == "file" else f"{fk}_"
@@ -183,14 +186,16 @@ def _measurement(raw, i: int, path: Path, samples: dict[str, SampleOptions]) -> 
         raise InputError(f"{where}: a {kind} measurement needs the files {', '.join(cls.REQUIRED_FILES)}; "
                          f"missing {', '.join(missing)}.")
     given = dict(sample=sid, kind=kind, index=i, manifest=path, files=files, series=series,
-                 formats=formats, reader_options=readers)
+                 formats=formats, reader_options=readers, standards=standards)
+    if hasattr(cls, "parse_extra"):
+        given.update(cls.parse_extra(raw, base, where))
     return parse_table(cls, raw, where, extra=extra, given=given)
 
 
 def _extra_keys(cls) -> set[str]:
     """The keys of a measurement of class ``cls`` besides its typed options: sample, kind,
     file keys, ``files``, ``format`` and reader options (prefixed for other file keys)."""
-    keys = {"sample", "kind", *cls.FILES}
+    keys = {"sample", "kind", *cls.FILES, *getattr(cls, "EXTRA_KEYS", ())}
     if cls.SERIES:
         keys.add("files")
     for fk in cls.FILES:
@@ -266,7 +271,8 @@ def read_manifest(path) -> Manifest:
     meas_raw = raw.get("measurement", [])
     if not isinstance(meas_raw, list):
         raise InputError(f"{path}: [[measurement]] entries must be an array of tables.")
-    measurements = tuple(_measurement(m, i, path, samples) for i, m in enumerate(meas_raw))
+    standards = _standards(raw, path)
+    measurements = tuple(_measurement(m, i, path, samples, standards) for i, m in enumerate(meas_raw))
     names: dict[str, MeasurementOptions] = {}
     for m in measurements:
         if m.name is not None:
@@ -274,4 +280,28 @@ def read_manifest(path) -> Manifest:
                 raise InputError(f"{path}: {m.where} and {names[m.name].where} share the name {m.name!r}; "
                                  "names must be unique.")
             names[m.name] = m
-    return Manifest(name, samples, measurements, path, text)
+    for m in measurements:
+        ref = getattr(m, "beam_radius_from", None)
+        if ref is None:
+            continue
+        knife = names.get(ref)
+        if knife is None or knife.kind != "knife_edge" or knife.sample != m.sample:
+            have = [n for n, k in names.items() if k.kind == "knife_edge" and k.sample == m.sample]
+            raise InputError(f"{path}: {m.where}, key 'beam_radius_from': no knife_edge measurement of sample "
+                             f"{m.sample!r} is named {ref!r} (knife edges of this sample: "
+                             f"{', '.join(have) or 'none'}); add `name = \"{ref}\"` to it.")
+        if m.beam_radius_um is not None:
+            raise InputError(f"{path}: {m.where}: give beam_radius_um or beam_radius_from, not both.")
+    return Manifest(name, samples, measurements, path, text, standards)
+
+
+def _standards(raw: dict, path: Path) -> Path | None:
+    """The lab's standards file (``standards = "my_dyes.toml"``), checked now as strictly as
+    the manifest; None when not given."""
+    if "standards" not in raw:
+        return None
+    from .. import standards
+
+    std_path = _file(path.parent, raw["standards"], f"{path} (top level)", "standards")
+    standards.load_library(std_path)
+    return std_path

@@ -19,14 +19,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from ..units import PULSE_SHAPES
+from ..units import PULSE_SHAPES, TWO_PHOTON_COUNTINGS
 from .schema import REQUIRED, opt, record
 
 __all__ = [
     "IcpOptions", "SampleOptions", "SeriesFile", "MeasurementOptions",
     "AbsorptionOptions", "PLSpectrumOptions", "PLFluenceSeriesOptions", "TPEFOptions",
     "TRPLSeriesOptions", "ASESeriesOptions", "TAMapOptions", "LaserSeriesOptions",
-    "TimeSeriesOptions", "OPTIONS_BY_KIND", "KINDS", "READER_OPTIONS", "FORMAT_NAMES",
+    "TimeSeriesOptions", "QuantumYieldOptions", "DilutionFile", "KnifeEdgeOptions", "OPTIONS_BY_KIND", "KINDS", "READER_OPTIONS", "FORMAT_NAMES",
     "nominal",
 ]
 
@@ -111,6 +111,8 @@ class MeasurementOptions:
         Reader options per file key (``irf_block = 1`` → ``{"irf": {"block": 1}}``).
     manifest : Path
         The manifest file.
+    standards : Path or None
+        The lab's standards file named at the manifest's top level (``standards = …``).
     """
 
     KIND: ClassVar[str] = ""
@@ -128,6 +130,7 @@ class MeasurementOptions:
     series: tuple[SeriesFile, ...] = ()
     formats: Mapping[str, str] = field(default_factory=dict)
     reader_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    standards: Path | None = None
 
     name: str | None = opt("text", None, doc="label, unique in the manifest")
     notes: str = opt("text", "")
@@ -157,6 +160,21 @@ class _Pulsed(MeasurementOptions):
     excitation_eV: float | None = opt("number", None, unit="eV", photon=True)
     pulse_fwhm_fs: Any = opt("uncertain", None, unit="fs", gt=0)
     pulse_shape: str = opt("choice", "gaussian", choices=PULSE_SHAPES)
+    beam_radius_um: Any = opt("uncertain", None, unit="um", gt=0)
+    beam_profile: str = opt("choice", "gaussian", choices=("gaussian", "flat-top"))
+    # fluence from what the lab measured (data contract section 5; used when a series file
+    # gives pulse_energy_uJ or power_mW instead of fluence_mJ_cm2)
+    beam_radius_from: str | None = opt("text", None, doc="name of a knife_edge measurement of this sample")
+    rep_rate_Hz: float | None = opt("number", None, unit="Hz", gt=0)
+    stripe_length_um: Any = opt("uncertain", None, unit="um", gt=0)
+    stripe_width_um: Any = opt("uncertain", None, unit="um", gt=0)
+
+
+@dataclass(frozen=True, kw_only=True)
+class KnifeEdgeOptions(MeasurementOptions):
+    """``knife_edge``: blade position vs transmitted power → the pump's 1/e² radius."""
+
+    KIND: ClassVar[str] = "knife_edge"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -198,6 +216,14 @@ class TPEFOptions(_Pulsed):
     reference_sigma1_cm2: Any = opt("uncertain", None, unit="cm2", gt=0)
     sample_sigma1_cm2: Any = opt("uncertain", None, unit="cm2", gt=0)
     absorption: str | None = opt("text", None, doc="name of the absorption measurement that scales σ₁")
+    # quantum-yield cross-check from the one-photon files (gives quantum_yield_tpef)
+    sample_absorbance_1p: Any = opt("uncertain", None, unit="OD (base 10)", gt=0)
+    reference_absorbance_1p: Any = opt("uncertain", None, unit="OD (base 10)", gt=0)
+    reference_qy: Any = opt("uncertain", None, gt=0, le=1)
+    sample_solvent: str | None = opt("text", None, doc="a solvent of the standards library")
+    reference_solvent: str | None = opt("text", None, doc="a solvent of the standards library")
+    sample_n: Any = opt("uncertain", None, gt=0)
+    reference_n: Any = opt("uncertain", None, gt=0)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -219,6 +245,9 @@ class ASESeriesOptions(_Pulsed):
 
     KIND: ClassVar[str] = "ase_series"
     SERIES: ClassVar[str | None] = "fluence_mJ_cm2"
+
+    two_photon_counting: str = opt("choice", "events", choices=TWO_PHOTON_COUNTINGS,
+                                   doc="excitons per σ₂ event: one (events) or ½ (photons)")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -268,10 +297,116 @@ class TimeSeriesOptions(_Pulsed):
     max_width_ratio: float = opt("number", 0.1, gt=0, le=1)
 
 
+@dataclass(frozen=True)
+class DilutionFile:
+    """One entry of ``sample_files``/``reference_files`` (gradient method): a PL spectrum
+    file and the base-10 absorbance of that dilution at the excitation energy."""
+
+    path: Path
+    absorbance: Any
+
+
+def _dilutions(raw, key: str, base: Path, where: str) -> tuple[DilutionFile, ...]:
+    from ..errors import InputError
+    from .schema import unknown_key_error
+
+    entries = raw[key]
+    if not isinstance(entries, list):
+        raise InputError(f"{where}, key {key!r}: must be a list of tables "
+                         "[{ file = \"…\", absorbance = [v, s] }, …].")
+    out = []
+    for k, e in enumerate(entries):
+        w = f"{where}, {key}[{k}]"
+        if not isinstance(e, dict) or "file" not in e or "absorbance" not in e:
+            raise InputError(f"{w}: needs `file` and `absorbance` ({{ file = \"…\", absorbance = [v, s] }}).")
+        for extra in e:
+            if extra not in ("file", "absorbance"):
+                raise unknown_key_error(extra, w, ("file", "absorbance"))
+        a = e["absorbance"]
+        pair = list(a) if isinstance(a, list) else [a, 0.0]
+        if len(pair) != 2 or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in pair) \
+                or not pair[0] > 0 or pair[1] < 0:
+            raise InputError(f"{w}, key 'absorbance': expected a positive number or [value, std ≥ 0], got {a!r}.")
+        path = (base / str(e["file"])).resolve()
+        if not path.is_file():
+            raise InputError(f"{w}: file {e['file']!r} not found (looked for {path}).")
+        from uncertainties import ufloat
+        out.append(DilutionFile(path, ufloat(*pair) if pair[1] > 0 else float(pair[0])))
+    if len(out) < 3:
+        raise InputError(f"{where}, key {key!r}: the gradient method needs at least 3 dilutions, got {len(out)}.")
+    return tuple(out)
+
+
+@dataclass(frozen=True, kw_only=True)
+class QuantumYieldOptions(_Pulsed):
+    """``quantum_yield``: relative PL quantum yield against a reference (data contract section 5).
+
+    Single point: files ``sample_file`` and ``reference_file`` (the contract's ``sample`` and
+    ``reference`` clash with the sample id and the reference dye; docs/contract-extensions.md) with ``sample_absorbance`` and
+    ``reference_absorbance``; gradient: ``sample_files`` and ``reference_files`` (≥ 3
+    dilutions each, :class:`DilutionFile`, held in ``sample_dilutions`` /
+    ``reference_dilutions``).
+    """
+
+    KIND: ClassVar[str] = "quantum_yield"
+    FILES: ClassVar[Mapping[str, str]] = {"sample_file": "pl_spectrum", "reference_file": "pl_spectrum"}
+    REQUIRED_FILES: ClassVar[tuple[str, ...]] = ()
+    EXTRA_KEYS: ClassVar[tuple[str, ...]] = ("sample_files", "reference_files")
+
+    sample_dilutions: tuple[DilutionFile, ...] = ()
+    reference_dilutions: tuple[DilutionFile, ...] = ()
+    sample_absorbance: Any = opt("uncertain", None, unit="OD (base 10)", gt=0)
+    reference_absorbance: Any = opt("uncertain", None, unit="OD (base 10)", gt=0)
+    reference: str | None = opt("text", None, doc="a dye of the standards library with a cited quantum yield")
+    reference_qy: Any = opt("uncertain", None, gt=0, le=1)
+    sample_solvent: str | None = opt("text", None, doc="a solvent of the standards library")
+    reference_solvent: str | None = opt("text", None, doc="a solvent of the standards library")
+    sample_n: Any = opt("uncertain", None, gt=0, doc="refractive index of the sample's solvent")
+    reference_n: Any = opt("uncertain", None, gt=0, doc="refractive index of the reference's solvent")
+
+    @classmethod
+    def parse_extra(cls, raw, base: Path, where: str) -> dict[str, Any]:
+        """Check the form (single point or gradient) and read the dilution lists."""
+        from ..errors import InputError
+
+        single = [k for k in ("sample_file", "reference_file") if k in raw]
+        gradient = [k for k in cls.EXTRA_KEYS if k in raw]
+        if single and gradient:
+            raise InputError(f"{where}: give `sample_file`/`reference_file` (single point) or `sample_files`/"
+                             "`reference_files` (gradient), not both.")
+        if gradient:
+            if len(gradient) != 2:
+                raise InputError(f"{where}: the gradient method needs both `sample_files` and `reference_files`.")
+            out = {"sample_dilutions": _dilutions(raw, "sample_files", base, where),
+                   "reference_dilutions": _dilutions(raw, "reference_files", base, where)}
+        else:
+            missing = [k for k in ("sample_file", "reference_file", "sample_absorbance", "reference_absorbance")
+                       if k not in raw]
+            if missing:
+                raise InputError(f"{where}: a single-point quantum_yield needs {', '.join(missing)} (or the "
+                                 "gradient form: sample_files and reference_files).")
+            out = {}
+        if "reference" not in raw and "reference_qy" not in raw:
+            raise InputError(f"{where}: name the reference's quantum yield: `reference = \"rhodamine-6g\"` "
+                             "(a dye of the standards library) or `reference_qy = [value, std]`.")
+        for who in ("sample", "reference"):
+            if f"{who}_solvent" not in raw and f"{who}_n" not in raw and not (who == "reference" and "reference" in raw):
+                raise InputError(f"{where}: give `{who}_solvent` (a solvent the standards library knows) or "
+                                 f"`{who}_n` (its refractive index).")
+        return out
+
+    @property
+    def extra_files(self) -> dict[str, Path]:
+        """The dilution files by key (``sample_files[0]``, …), read as ``pl_spectrum``."""
+        return {f"{who}_files[{k}]": d.path for who in ("sample", "reference")
+                for k, d in enumerate(getattr(self, f"{who}_dilutions"))}
+
+
 OPTIONS_BY_KIND: Mapping[str, type[MeasurementOptions]] = {
     cls.KIND: cls for cls in (
         AbsorptionOptions, PLSpectrumOptions, PLFluenceSeriesOptions, TPEFOptions,
         TRPLSeriesOptions, ASESeriesOptions, TAMapOptions, LaserSeriesOptions, TimeSeriesOptions,
+        QuantumYieldOptions, KnifeEdgeOptions,
     )
 }
 """Measurement kind → its options class."""

@@ -17,12 +17,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data import Absorption, Decay, DecaySeries, SpectralTimeSeries, Spectrum, SpectrumSeries, TAMap
+from ..data import Absorption, Decay, DecaySeries, KnifeEdge, SpectralTimeSeries, Spectrum, SpectrumSeries, TAMap
 from ..errors import InputError
 from ..units import spectrum_per_nm_to_per_eV, wavelength_nm_to_energy_eV
 
 __all__ = [
     "read_columns",
+    "read_knife_edge",
+    "EXCITATION_COLUMNS",
     "read_spectrum",
     "read_absorption",
     "read_spectrum_series",
@@ -210,21 +212,64 @@ def _series(path, group, value_col, *, density, positive_group=True):
     return groups, energy, grid, axis
 
 
+EXCITATION_COLUMNS = ("fluence_mJ_cm2", "pulse_energy_uJ", "power_mW")
+"""Columns a series may give its excitation in (data contract section 5); the pipeline
+turns the other two into fluence with the measurement's beam."""
+
+
+def _excitation_column(path) -> str:
+    """The one excitation column of a series file's header (fluence, pulse energy or power)."""
+    path = Path(path)
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            header = next((r for r in csv.reader(fh) if any(c.strip() for c in r)), [])
+    except (OSError, UnicodeDecodeError):
+        return "fluence_mJ_cm2"  # read_columns reports the problem
+    found = [c for c in EXCITATION_COLUMNS if c in [h.strip() for h in header]]
+    if len(found) > 1:
+        raise InputError(f"{path}: give the excitation in one column, found {' and '.join(found)}.")
+    return found[0] if found else "fluence_mJ_cm2"
+
+
+def _excitation_meta(column: str, values) -> tuple[np.ndarray, dict]:
+    """Fluence array and meta of a series whose excitation column is ``column``: a power or
+    energy column leaves the fluence NaN (never relabelled) and its values in ``meta``."""
+    if column == "fluence_mJ_cm2":
+        return values, {}
+    return np.full(np.shape(values), np.nan), {"excitation_column": column, "excitation_values": np.asarray(values)}
+
+
 def read_spectrum_series(path) -> SpectrumSeries:
-    """``pl_fluence_series``/``ase_series``/``laser_series``: fluence, axis, counts → SpectrumSeries."""
-    f, e, c, axis = _series(path, "fluence_mJ_cm2", "counts", density=True)
-    return SpectrumSeries(f, e, c, meta={"source": str(path), "axis": axis})
+    """``pl_fluence_series``/``ase_series``/``laser_series``: fluence (or ``pulse_energy_uJ`` or
+    ``power_mW``), axis, counts → SpectrumSeries."""
+    column = _excitation_column(path)
+    f, e, c, axis = _series(path, column, "counts", density=True)
+    f, extra = _excitation_meta(column, f)
+    return SpectrumSeries(f, e, c, meta={"source": str(path), "axis": axis, **extra})
 
 
 def read_decay_series(path) -> DecaySeries:
     """``trpl_series``: ``fluence_mJ_cm2``, ``time_ns``, ``counts`` → DecaySeries (F, T)."""
-    cols = read_columns(path, ["fluence_mJ_cm2", "time_ns", "counts"])
-    if np.any(cols["fluence_mJ_cm2"] <= 0):
-        row = int(cols["_row"][np.argmax(cols["fluence_mJ_cm2"] <= 0)])
-        raise InputError(f"{path}, row {row}, column fluence_mJ_cm2: fluence must be > 0 mJ/cm².")
-    f, t, c = _grid(path, cols["fluence_mJ_cm2"], cols["time_ns"], cols["counts"], cols["_row"],
-                    group_name="fluence_mJ_cm2", axis_name="time_ns")
-    return DecaySeries(f, t, c, meta={"source": str(path)})
+    column = _excitation_column(path)
+    cols = read_columns(path, [column, "time_ns", "counts"])
+    if np.any(cols[column] <= 0):
+        row = int(cols["_row"][np.argmax(cols[column] <= 0)])
+        raise InputError(f"{path}, row {row}, column {column}: the excitation must be > 0.")
+    f, t, c = _grid(path, cols[column], cols["time_ns"], cols["counts"], cols["_row"],
+                    group_name=column, axis_name="time_ns")
+    f, extra = _excitation_meta(column, f)
+    return DecaySeries(f, t, c, meta={"source": str(path), **extra})
+
+
+def read_knife_edge(path) -> KnifeEdge:
+    """``knife_edge``: ``position_um``, ``power`` → KnifeEdge (sorted by position)."""
+    cols = read_columns(path, ["position_um", "power"])
+    order = np.argsort(cols["position_um"], kind="stable")
+    x = cols["position_um"][order]
+    if np.any(np.diff(x) == 0):
+        row = int(cols["_row"][order][1:][np.diff(x) == 0][0])
+        raise InputError(f"{path}, row {row}, column position_um: position repeated; one power per position.")
+    return KnifeEdge(x, cols["power"][order], meta={"source": str(path)})
 
 
 def read_ta_map(path) -> TAMap:

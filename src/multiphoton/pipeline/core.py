@@ -30,6 +30,7 @@ from ..io.manifest import Manifest, read_manifest
 from ..io.options import MeasurementOptions, SampleOptions
 from ..io.schema import nearest
 from ..results import Results
+from . import fluence
 from .loading import Loader
 from .steps import SAMPLE, STEPS, Step, StepResult, all_quantities
 
@@ -86,7 +87,8 @@ def _order(nodes: list[Planned], manifest: Path) -> list[Planned]:
             f"it should give) in one of them, or drop one.")
     ts: graphlib.TopologicalSorter = graphlib.TopologicalSorter()
     for i, n in enumerate(nodes):
-        before = {k for need in n.step.needs for k in producers.get(need, ()) if k != i}
+        needs = n.step.needs + (("beam",) if getattr(n.options, "beam_radius_from", None) else ())
+        before = {k for need in needs for k in producers.get(need, ()) if k != i}
         before |= {k for q in n.fallback for k in primary.get(q, ()) if k != i}
         ts.add(i, *before)
     ordered: list[int] = []
@@ -173,9 +175,19 @@ def _run_sample(sid: str, nodes: list[Planned], loader: Loader, results: Results
             progress(node.label)
         o = node.options
         data = loader.load(o) if isinstance(o, MeasurementOptions) else None
+        beam = None
+        if data is not None:  # pulse energy or power → fluence (pipeline/fluence.py)
+            data, beam, why = fluence.resolve(data, o, shared.get("beam", ()))
+            if why:
+                res = StepResult(warnings=[(q, f"{o.where}: fluence unknown: {why}") for q in node.provides])
+                record(sid, node, res, results, state, shared)
+                continue
         inputs = {n: (tuple(shared[n]) if n in shared else state[n])
                   for n in node.step.needs if n in state or n in shared}
-        record(sid, node, node.step.run(data, o, inputs), results, state, shared)
+        res = node.step.run(data, o, inputs)
+        if beam is not None:
+            res.quantities = fluence.propagate(res.quantities, beam)
+        record(sid, node, res, results, state, shared)
 
 
 def _sha256(path: Path) -> str:

@@ -30,6 +30,7 @@ _TIDY_READERS: dict[str, Callable] = {
     "irf": tidy.read_decay,
     "ta_map": tidy.read_ta_map,
     "time_series": tidy.read_time_series,
+    "knife_edge": tidy.read_knife_edge,
 }
 
 
@@ -76,6 +77,8 @@ class Loader:
                 if m.where in str(exc):
                     raise
                 raise type(exc)(f"{where}: {exc}") from exc
+        for key, path in getattr(m, "extra_files", {}).items():  # e.g. quantum_yield dilutions
+            data[key] = self._cached(path, "pl_spectrum", None, {}, f"{m.where}, {key}")
         return data
 
     def _series(self, m: MeasurementOptions):

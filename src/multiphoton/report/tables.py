@@ -122,6 +122,8 @@ TABLE1_COLUMNS: tuple[Column, ...] = (
     Column("sigma1_cm2", "σ₁", "cm²", scaled=True, default_exponent=-13),
     Column("sigma2_GM", "σ₂", "GM", scaled=True, default_exponent=6),
     Column("sigma2_per_volume_cm_s", "σ₂/V", "cm s", scaled=True, default_exponent=-26),
+    Column("quantum_yield", "QY"),
+    Column("quantum_yield_tpef", "QY (TPEF 1P files)"),
     Column("pl_order", "PL order"),
 )
 """Table 1 of the paper (sizing and extinction), plus the PL power-law order."""

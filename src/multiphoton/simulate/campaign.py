@@ -23,6 +23,7 @@ from ..units import epsilon_to_sigma_cm2, gm_to_cm4_s, nm3_to_cm3, photon_fluenc
 from .ase import ase_spectra, ase_threshold_fluence, net_modal_gain_per_cm
 from .cavity import laser_photon_number, lasing_spectra
 from .presets import PRESETS, preset_names
+from .quantum_yield import write_quantum_yield
 from .spectra import BandEdge, gaussian_line, pl_spectra
 from .ta import film_absorbance, gain_bandwidth_eV, gain_lifetime_ns, ta_map
 from .trpl import irf_trace, poisson_counts, trpl_traces
@@ -107,10 +108,11 @@ def write_campaign(preset: str, out_dir, *, seed: int = 0) -> pathlib.Path:
     cfg = PRESETS[preset]
     out = pathlib.Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    toml: list[str] = [f'name = "{cfg["name"]}"', ""]
+    toml: list[str] = [f'name = "{cfg["name"]}"', 'standards = "lab_standards.toml"', ""]
     measurements: list[str] = []
     truth: dict = {"preset": preset, "seed": int(seed), "samples": {}, "parameters": {}}
     ref = _write_reference(cfg, out, seed)
+    _write_lab_standards(cfg, out)
     truth["parameters"]["reference"] = ref["parameters"]
     for s in cfg["samples"]:
         sample_toml, sample_meas, sample_truth, params = _write_sample(cfg, s, out, seed, ref)
@@ -181,6 +183,20 @@ def _write_reference(cfg, out: pathlib.Path, seed: int) -> dict:
     shape = shape / np.trapezoid(shape, e)
     return {"sigma1_cm2": sigma1, "energy_eV": e, "shape": shape,
             "parameters": {**r, "sigma1_cm2": sigma1}}
+
+
+def _write_lab_standards(cfg, out: pathlib.Path) -> None:
+    """The simulated lab's own standards file: R6G's ε at the one-photon energy."""
+    r = cfg["reference"]
+    eps, unc, e1p = r["epsilon_1p_per_M_cm"], r["relative_uncertainty"], cfg["pump_1p_eV"]
+    text = "\n".join([
+        "# The simulated lab's own reference data (format of multiphoton/standards/reference_dyes.toml).",
+        f"[dyes.{r['name']}]", "",
+        f"[[dyes.{r['name']}.epsilon]]", f"energy_eV = {_num(e1p)}", f"value_per_M_cm = {_num(eps)}",
+        f"std_per_M_cm = {_num(unc * eps)}", "tolerance_eV = 0.01", 'solvent = "methanol"',
+        'source = "simulated lab measurement (the simulator\'s model choice, docs/simulator.md)"',
+        'where = "absorbance of a weighed R6G solution at 400 nm"', ""])
+    (out / "lab_standards.toml").write_text(text, encoding="utf-8")
 
 
 def _geometry(s):
@@ -266,6 +282,9 @@ def _write_sample(cfg, s, out: pathlib.Path, seed: int, ref: dict):
     meas, tr = meas + m, {**tr, **t}
     m, t, n_ta = _write_ta(x)
     meas, tr = meas + m, {**tr, **t}
+    m, t = _write_qy(x, ref)
+    qy_params = t.pop("_params")
+    meas, tr = meas + m, {**tr, **t}
     params = {
         "layers": ["CdS", "CdSe", "CdS"], "shell_thickness_nm": thick, "total_volume_nm3": volume,
         "cd_atoms_per_particle": n_cd, "cd_mol_per_L": cd_mol, "particle_mol_per_L": cd_mol / n_cd,
@@ -274,7 +293,7 @@ def _write_sample(cfg, s, out: pathlib.Path, seed: int, ref: dict):
         "quantum_yield": s["quantum_yield"], "loss_per_cm": loss, "ase_peak_eV": e_ase,
         "mean_n_per_mJ2_cm4_2p": n1, "sigma1_cm2_at_1p": sigma1,
         "pl_fluences_mJ_cm2": fl, "pl_local_order": local, "pl_order_used": used.tolist(),
-        "ta_mean_n": n_ta, "trpl_mean_n_peak": mus,
+        "ta_mean_n": n_ta, "trpl_mean_n_peak": mus, **qy_params,
         "definitions": {
             "pl_order": "noiseless log-log slope over series points whose local slope >= 1.9",
             "pl_peak_eV": "argmax of the noiseless lowest-fluence spectrum (1e-5 eV grid)",
@@ -360,12 +379,33 @@ def _write_tpef(x: _Sample, ref: dict, n1: float):
         else:
             _write_csv(out / path, ["energy_eV", "counts"], [grid, c], [".6f", ".0f"])
         files[name] = path
-    unc = r["relative_uncertainty"]
+    # absorbances of the two one-photon solutions at e1p: the absorbed fractions are in the
+    # ratio of the excitations made, f_x / f_r = σ₁ₓ / (conc_ratio σ₁ᵣ), so the QY cross-check
+    # (quantum_yield_tpef) has the sample's QY as its truth; the spectrophotometer error is
+    # drawn from its own stream
+    f_x = 1.0 - 10.0 ** -0.02
+    f_r = f_x * conc_ratio * ref["sigma1_cm2"] / x.sigma1
+    a_err = _rng(seed, f"{key}/tpef_absorbance").normal(0.0, 5e-4, 2)
+    a_x, a_r = 0.02 + a_err[0], -math.log10(1.0 - f_r) + a_err[1]
+    # R6G's σ₁ at e1p is not in the bundled library (no checked value): the simulated lab
+    # tabulates its own measurement in lab_standards.toml, named by the manifest
     meas += _meas("tpef", sid, **files, reference=r["name"],
-                  reference_sigma1_cm2=[float(_num(r["sigma1_cm2"])), float(_num(unc * r["sigma1_cm2"]))],
-                  excitation_eV=e2p, excitation_1p_eV=e1p, pulse_fwhm_fs=tau_fs, pulse_shape=cfg["pulse_shape"])
+                  excitation_eV=e2p, excitation_1p_eV=e1p, pulse_fwhm_fs=tau_fs, pulse_shape=cfg["pulse_shape"],
+                  sample_absorbance_1p=[float(f"{a_x:.5f}"), 5e-4], reference_absorbance_1p=[float(f"{a_r:.5f}"), 5e-4])
+    tr["quantum_yield_tpef"] = float(s["quantum_yield"])
 
     return meas, tr
+
+
+def _write_qy(x: _Sample, ref: dict):
+    """Relative quantum yield against R6G in ethanol (gradient; single point for the 2nd sample)."""
+    low = pl_spectra(x.e_pl, [0.01], x.band, excitation_order=1, **x.casc)[0]
+    gradient = x.s["id"] != x.cfg["samples"][1]["id"]
+    return write_quantum_yield(
+        x.out, x.key, x.s["id"], x.seed, sample_energy_eV=x.e_pl, sample_shape=low / np.trapezoid(low, x.e_pl),
+        sample_qy=x.s["quantum_yield"], reference_energy_eV=ref["energy_eV"], reference_shape=ref["shape"],
+        reference_qy=ref["parameters"]["quantum_yield"], excitation_eV=x.cfg["pump_1p_eV"], gradient=gradient,
+        write_csv=_write_csv, meas=_meas)
 
 
 def _write_trpl(x: _Sample):
@@ -472,6 +512,26 @@ def _write_ta(x: _Sample):
     return meas, tr, n_ta
 
 
+def _write_knife_edge(lz, sid: str, key: str, out: pathlib.Path, seed: int):
+    """Knife-edge scan of the laser pump (own random stream) and fluence → average power."""
+    from scipy.special import erfc
+
+    w, f_rep = lz["pump_beam_radius_um"], lz["pump_rep_rate_Hz"]
+    x = np.arange(-450.0, 450.0 + 1e-9, 15.0)
+    p_total = 0.5  # mW past the open blade
+    p = p_total * 0.5 * erfc(np.sqrt(2.0) * (x - lz["knife_edge_center_um"]) / w)  # blade moving in
+    p = p + _rng(seed, f"{key}/knife_edge").normal(0.0, lz["knife_edge_noise_mW"], x.size)
+    _write_csv(out / key / "knife_edge.csv", ["position_um", "power"], [x, p], [".3f", ".6f"])
+    meas = _meas("knife_edge", sid, file=f"{key}/knife_edge.csv", name="pump-knife-edge")
+
+    def power(fluence_mJ_cm2):
+        # F = 2E/(πw²) (peak of a Gaussian spot) → E (µJ) → P = E f_rep (mW)
+        energy_uJ = np.asarray(fluence_mJ_cm2) * math.pi * (w * 1e-4) ** 2 / 2.0 * 1e3
+        return energy_uJ * f_rep * 1e-3
+
+    return meas, power
+
+
 def _write_laser(cfg, out: pathlib.Path, seed: int):
     lz, ts = cfg["laser"], cfg["time_series"]
     s = next(x for x in cfg["samples"] if x["id"] == lz["sample"])
@@ -494,11 +554,13 @@ def _write_laser(cfg, out: pathlib.Path, seed: int):
     line_scale = 3e4 * math.pi * fwhm / 2.0 / s_ph.max()  # peak 3e4 at the top fluence
     spec = lasing_spectra(e, bg * bg_scale, (s_ph * line_scale)[:, None], [lz["mode_eV"]], linewidth_eV=fwhm)
     counts = poisson_counts(spec * 1e-3 / 1e-3, _rng(seed, f"{key}/laser"))
-    ff, ee = np.meshgrid(fl, e, indexing="ij")
-    _write_csv(out / key / "laser.csv", ["fluence_mJ_cm2", "energy_eV", "counts"], [ff, ee, counts],
-               [".6g", ".6f", ".0f"])
-    meas = _meas("laser_series", s["id"], file=f"{key}/laser.csv", excitation_eV=cfg["pump_2p_eV"],
-                 pulse_fwhm_fs=cfg["pulse_fwhm_fs"])
+    meas, power = _write_knife_edge(lz, s["id"], key, out, seed)
+    ff, ee = np.meshgrid(power(fl), e, indexing="ij")
+    _write_csv(out / key / "laser.csv", ["power_mW", "energy_eV", "counts"], [ff, ee, counts],
+               [".8g", ".6f", ".0f"])
+    meas += _meas("laser_series", s["id"], file=f"{key}/laser.csv", excitation_eV=cfg["pump_2p_eV"],
+                  pulse_fwhm_fs=cfg["pulse_fwhm_fs"], rep_rate_Hz=lz["pump_rep_rate_Hz"],
+                  beam_radius_from="pump-knife-edge", beam_profile="gaussian")
 
     # time series at fixed fluence: two modes drifting to the blue, lines brightening
     times = np.arange(0.0, ts["duration_s"] + 1e-9, ts["step_s"])
@@ -522,6 +584,7 @@ def _write_laser(cfg, out: pathlib.Path, seed: int):
     integ = np.trapezoid(clean, e2, axis=1)
     truth = {
         "laser_threshold_mJ_cm2": lz["threshold_mJ_cm2"],
+        "beam_radius_um": lz["pump_beam_radius_um"],
         "laser_linewidth_meV": lz["linewidth_meV"],
         "mode_drift_meV_per_min": ts["drift_meV"] / (ts["duration_s"] / 60.0),
         "intensity_retention": float(integ[-1] / integ[0]),

@@ -119,6 +119,12 @@ _PAPER_2023 = {
         "linewidth_meV": 0.77,
         "beta": 1e-3,
         "fluences_mJ_cm2": (0.6, 0.75, 0.9, 1.0, 1.05, 1.15, 1.25, 1.35, 1.5, 1.65, 1.8, 2.0),
+        # the laser series is recorded as average power with a knife-edge scan of the pump
+        # (Gaussian spot; the cavity mode sees the peak fluence 2E/(πw²))
+        "pump_beam_radius_um": 150.0,
+        "pump_rep_rate_Hz": 1000.0,
+        "knife_edge_noise_mW": 0.002,
+        "knife_edge_center_um": 12.0,
     },
     "time_series": {
         "fluence_mJ_cm2": 1.3,

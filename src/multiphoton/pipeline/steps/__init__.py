@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from ._step import Step, StepResult
 from .ase import ASE_SERIES
+from .beam import KNIFE_EDGE
 from .gain import LASER_SERIES, TA_MAP, TIME_SERIES
 from .pl import ABSORPTION, PL_FLUENCE_SERIES, PL_SPECTRUM
+from .quantum_yield import QUANTUM_YIELD
 from .sample import SAMPLE
 from .tpef import TPEF
 from .trpl import TRPL_SERIES
@@ -18,7 +20,7 @@ __all__ = ["Step", "StepResult", "STEPS", "SAMPLE", "all_quantities"]
 
 STEPS: dict[str, Step] = {step.kind: step for step in (
     ABSORPTION, PL_SPECTRUM, PL_FLUENCE_SERIES, TPEF, TRPL_SERIES, ASE_SERIES, TA_MAP, LASER_SERIES,
-    TIME_SERIES,
+    TIME_SERIES, QUANTUM_YIELD, KNIFE_EDGE,
 )}
 """Measurement kind → its step."""
 

@@ -8,6 +8,7 @@ import numpy as np
 from ...analysis import spectra, threshold
 from ...io.options import ASESeriesOptions
 from ...results import Estimate
+from ...units import pulse_shape_factor, two_photon_counting_factor
 from ...plotdata import ASESeriesPlot
 from ._step import Step, StepResult
 
@@ -49,11 +50,16 @@ def _excitons(out: StepResult, o: ASESeriesOptions, th: Estimate, inputs) -> Non
             out.warn("excitons_at_threshold", f"{o.where}: {key} is not given; add `{key} = …` to compute "
                      "excitons per particle")
             return
-    n_th = threshold.excitons_two_photon(th.to_ufloat(), sigma2_GM=sigma2.to_ufloat(),
-                                         excitation_eV=o.excitation_eV, pulse_fwhm_fs=o.pulse_fwhm_fs,
-                                         pulse_shape=o.pulse_shape)
+    per_event = two_photon_counting_factor(o.two_photon_counting)
+    n_th = per_event * threshold.excitons_two_photon(th.to_ufloat(), sigma2_GM=sigma2.to_ufloat(),
+                                                     excitation_eV=o.excitation_eV, pulse_fwhm_fs=o.pulse_fwhm_fs,
+                                                     pulse_shape=o.pulse_shape)
     out.add("excitons_at_threshold", Estimate.from_ufloat(
-        n_th, method="two-photon-g-sigma2-J2-over-tau", unit="", details={"pulse_shape": o.pulse_shape}))
+        n_th, method="two-photon-g-sigma2-J2-over-tau", unit="", details={
+            "pulse_shape": o.pulse_shape, "pulse_factor_g": pulse_shape_factor(o.pulse_shape),
+            "two_photon_counting": o.two_photon_counting, "excitons_per_sigma2_event": per_event,
+            "formula": f"<N> = {per_event:g} · g σ₂ J²/τ, J = F/hν (docs/quantities.md)",
+            "spot": "the fluence is taken as uniform over the excited stripe (no spatial average)"}))
 
 
 def _hinge_lines(th: Estimate):

@@ -1,11 +1,13 @@
 """The TPEF step: σ₂ (GM) by the relative method against a reference dye, and σ₂/V."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from uncertainties import ufloat
 
 from ... import standards
-from ...analysis import cross_section, powerlaw
+from ...analysis import cross_section, powerlaw, quantum_yield
 from ...errors import InputError
 from ...io.options import TPEFOptions
 from ...results import Estimate
@@ -13,6 +15,7 @@ from ...units import gm_to_cm4_s, nm3_to_cm3
 from ...plotdata import TPEFPlot
 from ._step import Step, StepResult
 from .pl import integrated
+from .quantum_yield import reference_terms
 
 __all__ = ["TPEF", "run_tpef"]
 
@@ -52,18 +55,19 @@ def _sample_sigma1(o: TPEFOptions, inputs, energy_eV: float):
 
 
 def _reference(o: TPEFOptions):
-    """Reference σ₂ and σ₁ (uncertain numbers) with their sources."""
+    """Reference σ₂ and σ₁ (uncertain numbers), their sources and the library lookups."""
+    lookups = {}
     if o.reference_sigma2_GM is not None:
         ref2, src2 = o.reference_sigma2_GM, "manifest reference_sigma2_GM"
     else:
-        rv = standards.sigma2_GM(o.reference, o.excitation_eV)
-        ref2, src2 = ufloat(rv.value, rv.std), rv.source
+        rv = standards.sigma2_GM(o.reference, o.excitation_eV, o.standards)
+        ref2, src2, lookups["reference_sigma2"] = ufloat(rv.value, rv.std), rv.source, rv.details
     if o.reference_sigma1_cm2 is not None:
         ref1, src1 = o.reference_sigma1_cm2, "manifest reference_sigma1_cm2"
     else:
-        rv = standards.sigma1_cm2(o.reference, o.excitation_1p_eV)
-        ref1, src1 = ufloat(rv.value, rv.std), rv.source
-    return ref2, src2, ref1, src1
+        rv = standards.sigma1_cm2(o.reference, o.excitation_1p_eV, o.standards)
+        ref1, src1, lookups["reference_sigma1"] = ufloat(rv.value, rv.std), rv.source, rv.details
+    return ref2, src2, ref1, src1, lookups
 
 
 def run_tpef(data, o: TPEFOptions, inputs) -> StepResult:
@@ -85,7 +89,7 @@ def run_tpef(data, o: TPEFOptions, inputs) -> StepResult:
     f2r = cross_section.quadratic_coefficient(r2.fluence_mJ_cm2, ir2, mask=mask_r)
     f1x = cross_section.integrated_with_noise(s1.energy_eV, s1.counts)
     f1r = cross_section.integrated_with_noise(r1.energy_eV, r1.counts)
-    ref2, src2, ref1, src1 = _reference(o)
+    ref2, src2, ref1, src1, lookups = _reference(o)
     out.add("pl_order", powerlaw.power_law_order(s2.fluence_mJ_cm2, is2))
     sigma1, src_s1 = _sample_sigma1(o, inputs, o.excitation_1p_eV)
     out.plots.append(TPEFPlot(
@@ -95,6 +99,7 @@ def run_tpef(data, o: TPEFOptions, inputs) -> StepResult:
         sample_coef=float(getattr(f2x, "nominal_value", f2x)),
         reference_coef=float(getattr(f2r, "nominal_value", f2r)),
     ))
+    _qy_cross_check(out, o, f1x, f1r)
     if sigma1 is None:
         out.warn("sigma2_GM", src_s1)
         return out
@@ -106,6 +111,7 @@ def run_tpef(data, o: TPEFOptions, inputs) -> StepResult:
         "sample_sigma1_source": src_s1, "excitation_eV": o.excitation_eV, "excitation_1p_eV": o.excitation_1p_eV,
         "saturated_points_excluded": int((~mask_s).sum() + (~mask_r).sum()),
         "assumption": "equal quantum yields under one- and two-photon excitation",
+        "library_lookups": lookups,
     }
     out.add("sigma2_GM", Estimate.from_ufloat(sigma2, method="tpef-relative", unit="GM", details=details))
     volume = inputs.get("total_volume_nm3")
@@ -118,5 +124,29 @@ def run_tpef(data, o: TPEFOptions, inputs) -> StepResult:
     return out
 
 
+def _qy_cross_check(out: StepResult, o: TPEFOptions, f1x, f1r) -> None:
+    """``quantum_yield_tpef``: the relative QY from the one-photon files, where their
+    absorbances are given (a cross-check of a ``quantum_yield`` measurement)."""
+    if o.sample_absorbance_1p is None or o.reference_absorbance_1p is None:
+        return
+    same = o.sample_n is None and o.sample_solvent is None
+    if same:  # one solvent for both: the index correction is exactly 1
+        ref_qy, _, _, src = reference_terms(replace(o, sample_n=1.0, reference_n=1.0))
+        n_x = n_r = 1.0
+        src = {**src, "sample_n": "same solvent as the reference (no index correction)", "reference_n": "-"}
+    else:
+        ref_qy, n_x, n_r, src = reference_terms(o)
+    est = quantum_yield.relative_quantum_yield(
+        sample_integrated=f1x, reference_integrated=f1r, sample_absorbance=o.sample_absorbance_1p,
+        reference_absorbance=o.reference_absorbance_1p, reference_qy=ref_qy, sample_n=n_x, reference_n=n_r)
+    if not est.success:
+        out.warn("quantum_yield_tpef", f"{o.where}: {est.message}")
+        return
+    out.add("quantum_yield_tpef", Estimate.from_ufloat(
+        est.to_ufloat(), method="relative-single-point/tpef-1p-files", unit="",
+        details={**est.details, "sources": src, "excitation_eV": o.excitation_1p_eV,
+                 "compare_with": "quantum_yield (its own measurement)"}))
+
+
 TPEF = Step(kind="tpef", run=run_tpef, needs=("sigma1_cm2", "total_volume_nm3", "absorption_spectrum"),
-            provides=("sigma2_GM", "sigma2_per_volume_cm_s"), fallback=("pl_order",))
+            provides=("sigma2_GM", "sigma2_per_volume_cm_s", "quantum_yield_tpef"), fallback=("pl_order",))
