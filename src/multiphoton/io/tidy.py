@@ -72,7 +72,7 @@ def read_columns(path, required, *, alternatives=()):
             rows = list(reader)
     except UnicodeDecodeError as exc:
         raise InputError(
-            f"{path}: not UTF-8 text (byte {exc.start} is {exc.object[exc.start:exc.start + 1]!r}: "
+            f"{path}: not a UTF-8 text CSV (byte {exc.start} is {exc.object[exc.start:exc.start + 1]!r}: "
             "Latin-1/Windows-1252 text, or a binary file?); save the CSV as UTF-8 (e.g. "
             f"`iconv -f latin1 -t utf-8 {path.name}`), or export the data as CSV.") from None
     except csv.Error as exc:  # a field over csv.field_size_limit() (128 KiB), a NUL byte, …
