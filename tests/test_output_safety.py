@@ -142,15 +142,16 @@ def test_a_second_writer_is_refused(tmp_path, analysed, capsys):
 
 
 _KILLED = """
-import sys, os, time
-from multiphoton.pipeline import analyze, output
-results = analyze(sys.argv[1])
+import sys, time
+from multiphoton.pipeline import output
+from multiphoton.results import Results
+results = Results(name="killed")
 def stall(results, tmp, report):
     (tmp / "results.json").write_text("half")
     print("writing", flush=True)
     time.sleep(60)
 output._write_files = stall
-output.write_outputs(results, sys.argv[2], report=False)
+output.write_outputs(results, sys.argv[1], report=False)
 """
 
 
@@ -159,7 +160,7 @@ def test_kill_9_leftovers_are_cleaned_by_the_next_run(tmp_path, capsys):
     manifest, _ = make_campaign(tmp_path / "camp")
     out = tmp_path / "out"
     env = {**os.environ, "PYTHONPATH": str(SRC)}
-    victim = subprocess.Popen([sys.executable, "-c", _KILLED, str(manifest), str(out)],
+    victim = subprocess.Popen([sys.executable, "-c", _KILLED, str(out)],
                               stdout=subprocess.PIPE, text=True, env=env)
     try:
         assert victim.stdout.readline().strip() == "writing"
