@@ -239,7 +239,7 @@ def test_zero_or_negative_physical_inputs_are_refused(tmp_path, capsys, edit, ma
     manifest.write_text(text.replace(*edit))
     assert main(["analyze", str(manifest), "--out", str(tmp_path / "o"), "--quiet"]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("error: ") and match in err and "> 0" in err or "must be" in err
+    assert err.startswith("error: ") and match in err and "must be > 0" in err, err
     assert not (tmp_path / "o").exists()
 
 
