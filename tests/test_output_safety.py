@@ -296,3 +296,17 @@ def test_debug_shows_the_traceback_and_internal_errors_are_one_line(tmp_path, mo
     assert main(["report", str(tmp_path / "nope.json")]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: internal error (ZeroDivisionError") and "Traceback" not in err
+
+
+def test_report_out_never_writes_into_a_users_folder(tmp_path, analysed, capsys):
+    _, results = analysed
+    out = tmp_path / "out"
+    pipeline.write_outputs(results, out, report=False)
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "table1.csv").write_text("my own table\n")
+    assert main(["report", str(out / "results.json"), "--out", str(mine), "--quiet"]) == 2
+    assert "no .multiphoton-output marker" in capsys.readouterr().err
+    assert (mine / "table1.csv").read_text() == "my own table\n"
+    assert main(["report", str(out / "results.json"), "--out", str(tmp_path / "new"), "--quiet"]) == 0
+    assert (tmp_path / "new" / MARKER).is_file() and (tmp_path / "new" / "report.html").is_file()

@@ -127,8 +127,16 @@ def _cmd_report(args) -> int:
 
     results = load_results(args.results)
     out = args.out or args.results.resolve().parent
-    out.mkdir(parents=True, exist_ok=True)
-    paths = write_report(results, out)
+    if args.out is not None and args.out.resolve() != args.results.resolve().parent:
+        from .pipeline.output import claim_output, mark_output
+
+        # another folder: only a new, empty or multiphoton-written one (never a user's files)
+        with claim_output(args.out, force=True) as out:
+            out.mkdir(exist_ok=True)
+            paths = write_report(results, out)
+            mark_output(out)
+    else:
+        paths = write_report(results, out)
     if not args.quiet:
         render_terminal(results, _console(False))
     print(f"report: {paths['report.html']}")

@@ -32,7 +32,7 @@ from .. import __version__
 from ..errors import OutputError
 from ..results import Results
 
-__all__ = ["MARKER", "check_output", "claim_output", "write_outputs"]
+__all__ = ["MARKER", "check_output", "claim_output", "mark_output", "write_outputs"]
 
 log = logging.getLogger(__name__)
 
@@ -279,6 +279,13 @@ def claim_output(out, *, force: bool = False, protect: Iterable = (),
         claim.release()
 
 
+def mark_output(folder) -> None:
+    """Write the :data:`MARKER` file into ``folder`` (a folder multiphoton writes into)."""
+    (Path(folder) / MARKER).write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
+                                                   "software": f"multiphoton {__version__}"}) + "\n",
+                                       encoding="utf-8")
+
+
 def _write_files(results: Results, tmp: Path, report: bool) -> None:
     (tmp / "results.json").write_text(json.dumps(results.to_json(), indent=2, allow_nan=False) + "\n",
                                       encoding="utf-8")
@@ -330,9 +337,7 @@ def write_outputs(results: Results, out_dir, *, force: bool = False, report: boo
         except OSError as exc:
             raise _os_error(exc, out, "create a temporary folder beside it") from None
         try:
-            (tmp / MARKER).write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
-                                                  "software": f"multiphoton {__version__}"}) + "\n",
-                                      encoding="utf-8")
+            mark_output(tmp)
             _write_files(results, tmp, report)
             if out.exists() and any(out.iterdir()):
                 trash = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-{os.getpid()}-", dir=out.parent))
