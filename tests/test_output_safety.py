@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -243,16 +244,20 @@ def test_zero_or_negative_physical_inputs_are_refused(tmp_path, capsys, edit, ma
     assert not (tmp_path / "o").exists()
 
 
-def test_all_zero_reference_spectrum_is_refused(tmp_path, capsys):
+@pytest.mark.parametrize("value, match", [("0", r"r1p.csv, column counts: every value is zero"),
+                                          ("-5", r"reference_1p: the one-photon PL spectrum integrates to -")])
+def test_zero_or_negative_reference_spectrum_never_gives_sigma2_zero(tmp_path, capsys, value, match):
+    # before: an all-zero reference one-photon spectrum gave sigma2_GM = 0 ± 0, exit 0
     manifest, _ = make_campaign(tmp_path)
     lines = (tmp_path / "r1p.csv").read_text().splitlines()
     cols = lines[0].split(",")
     k = cols.index("counts")
-    zeroed = [lines[0]] + [",".join("0" if j == k else c for j, c in enumerate(r.split(","))) for r in lines[1:]]
+    zeroed = [lines[0]] + [",".join(value if j == k else c for j, c in enumerate(r.split(","))) for r in lines[1:]]
     (tmp_path / "r1p.csv").write_text("\n".join(zeroed) + "\n")
     assert main(["analyze", str(manifest), "--out", str(tmp_path / "o"), "--quiet"]) == 1
     err = capsys.readouterr().err
-    assert "r1p.csv" in err and "every value is zero" in err
+    assert err.startswith("error: ") and re.search(match, err), err
+    assert not (tmp_path / "o").exists()
 
 
 def test_bad_manifest_encodings_and_oversized_fields(tmp_path, capsys):

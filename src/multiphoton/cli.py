@@ -40,7 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     a = sub.add_parser("analyze", help="analyse a campaign: manifest → results.json, tables, figures, report.html")
     a.add_argument("manifest", type=Path, help="the experiment manifest (TOML); file paths in it are relative to it")
     a.add_argument("--out", type=Path, required=True, help="output directory (written atomically)")
-    a.add_argument("--force", action="store_true", help="replace --out if it exists and is not empty")
+    a.add_argument("--force", action="store_true",
+                   help="replace a non-empty --out that multiphoton wrote (never a folder holding an input)")
     a.add_argument("--only", default=None,
                    help="comma-separated quantities to keep, e.g. sigma2_GM,tau_xx_ns (unknown names are "
                    "refused with the list of valid ones)")
