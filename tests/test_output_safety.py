@@ -315,3 +315,34 @@ def test_report_out_never_writes_into_a_users_folder(tmp_path, analysed, capsys)
     assert (mine / "table1.csv").read_text() == "my own table\n"
     assert main(["report", str(out / "results.json"), "--out", str(tmp_path / "new"), "--quiet"]) == 0
     assert (tmp_path / "new" / MARKER).is_file() and (tmp_path / "new" / "report.html").is_file()
+
+
+def test_two_threads_writing_one_out_one_is_refused(tmp_path, analysed, monkeypatch):
+    import threading
+
+    from multiphoton.pipeline import output
+
+    _, results = analysed
+    out = tmp_path / "out"
+    inside, release = threading.Event(), threading.Event()
+    real = output._write_files
+
+    def slow(results, tmp, report):
+        real(results, tmp, report)
+        inside.set()
+        release.wait(30)
+
+    monkeypatch.setattr(output, "_write_files", slow)
+    first: list = []
+    t = threading.Thread(target=lambda: first.append(output.write_outputs(results, out, report=False)))
+    t.start()
+    try:
+        assert inside.wait(30)
+        with pytest.raises(OutputError, match=f"being written by another multiphoton run \\(pid {os.getpid()}"):
+            output.write_outputs(results, out, report=False)
+    finally:
+        release.set()
+        t.join(30)
+    assert first and (out / "results.json").is_file()
+    with pytest.raises(OutputError, match="not empty"):  # and after it: no silent replacement
+        output.write_outputs(results, out, report=False)

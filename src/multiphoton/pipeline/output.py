@@ -25,6 +25,7 @@ import os
 import shutil
 import socket
 import tempfile
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
@@ -39,10 +40,12 @@ log = logging.getLogger(__name__)
 MARKER = ".multiphoton-output"
 """Name of the marker file in every output folder multiphoton writes."""
 
-_HELD: dict[Path, "_Claim"] = {}  # claims this process holds, by resolved --out
+_HELD: dict[tuple[Path, int], "_Claim"] = {}  # claims held, by (resolved --out, thread id)
 
 
 def _pid_alive(pid: int) -> bool:
+    if pid <= 0:  # not a process id (0 and negatives name process groups)
+        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -151,11 +154,12 @@ class _Claim:
 
     def __init__(self, out: Path, lock: Path) -> None:
         self.out, self.lock, self.depth = out, lock, 1
+        self.key = (out, threading.get_ident())
 
     def release(self) -> None:
         self.depth -= 1
         if self.depth == 0:
-            _HELD.pop(self.out, None)
+            _HELD.pop(self.key, None)
             with contextlib.suppress(OSError):
                 self.lock.unlink()
 
@@ -208,8 +212,8 @@ def claim_output(out, *, force: bool = False, protect: Iterable = (),
                  say: Callable[[str], None] | None = None) -> Iterator[Path]:
     """Check ``out`` (:func:`check_output`) and hold an exclusive claim on it meanwhile.
 
-    A claim this process already holds is re-entered (so :func:`write_outputs` inside
-    a claimed block does not refuse its own run). A lock whose process no longer
+    A claim this thread already holds is re-entered (so :func:`write_outputs` inside
+    a claimed block does not refuse its own run); another thread or process is refused. A lock whose process no longer
     exists is taken over, and temporary folders of killed runs are removed; ``say``
     (default: the log, at WARNING) is told of each.
 
@@ -221,7 +225,7 @@ def claim_output(out, *, force: bool = False, protect: Iterable = (),
     say = say or (lambda msg: log.warning("%s", msg))
     protect = list(protect)
     out = check_output(out, force=force, protect=protect)
-    held = _HELD.get(out)
+    held = _HELD.get((out, threading.get_ident()))
     if held is not None:
         held.depth += 1
         try:
@@ -269,7 +273,7 @@ def claim_output(out, *, force: bool = False, protect: Iterable = (),
     else:  # pragma: no cover - a stale lock re-appeared between two attempts
         raise OutputError(f"--out {out}: cannot take the lock {lock}; try again.")
     claim = _Claim(out, lock)
-    _HELD[out] = claim
+    _HELD[claim.key] = claim
     try:
         _clean_stale(out, say)
         # checked again under the claim: another run may have written --out meanwhile
