@@ -346,3 +346,17 @@ def test_two_threads_writing_one_out_one_is_refused(tmp_path, analysed, monkeypa
     assert first and (out / "results.json").is_file()
     with pytest.raises(OutputError, match="not empty"):  # and after it: no silent replacement
         output.write_outputs(results, out, report=False)
+
+
+def test_an_output_of_a_version_before_the_marker_is_recognised(tmp_path, analysed):
+    _, results = analysed
+    out = tmp_path / "out"
+    pipeline.write_outputs(results, out, report=False)
+    (out / MARKER).unlink()  # as written before the marker existed
+    pipeline.write_outputs(results, out, force=True, report=False)
+    assert (out / MARKER).is_file()
+    (out / MARKER).unlink()
+    (out / "my-notes.txt").write_text("mine")  # anything else in it: not ours to delete
+    with pytest.raises(OutputError, match="was not written by multiphoton"):
+        pipeline.write_outputs(results, out, force=True, report=False)
+    assert (out / "my-notes.txt").read_text() == "mine"

@@ -2,7 +2,8 @@
 
 Rules (docs/contract-extensions.md, "Output folder"):
 
-- Every folder multiphoton writes holds a marker file, :data:`MARKER`.
+- Every folder multiphoton writes holds a marker file, :data:`MARKER` (a folder written
+  before the marker existed is recognised by holding only multiphoton's output files).
 - ``--out`` must not exist, or be an empty folder; ``force=True`` replaces it only if it
   holds the marker, and never when it is, or contains, the folder of the manifest or of
   any input file (the error names the input inside).
@@ -142,11 +143,32 @@ def check_output(out, *, force: bool = False, protect: Iterable = ()) -> Path:
     if not force:
         raise OutputError(f"--out {out} exists and is not empty; choose another --out or pass --force "
                           "to replace a folder that multiphoton wrote.")
-    if not (out / MARKER).is_file():
+    if not _written_by_multiphoton(out):
         raise OutputError(
             f"--out {out} was not written by multiphoton (it has no {MARKER} marker), so --force will "
             "not replace it; choose another --out, or move its contents away yourself.")
     return out
+
+
+_LEGACY_NAMES = frozenset({"results.json", "plot_data.json", "manifest.toml", "table1.csv", "table2.csv",
+                           "report.html", "figures"})
+
+
+def _written_by_multiphoton(out: Path) -> bool:
+    """The folder holds the marker, or is an output of a version before the marker: only the
+    files multiphoton writes, with a results.json of its schema."""
+    if (out / MARKER).is_file():
+        return True
+    try:
+        names = {p.name for p in out.iterdir()}
+        doc = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+    figures = out / "figures"
+    if figures.exists() and (not figures.is_dir() or any(p.suffix not in (".png", ".svg")
+                                                         for p in figures.iterdir())):
+        return False
+    return names <= _LEGACY_NAMES and isinstance(doc, dict) and doc.get("schema") == "multiphoton.results/1"
 
 
 class _Claim:
