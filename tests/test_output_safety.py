@@ -360,3 +360,11 @@ def test_an_output_of_a_version_before_the_marker_is_recognised(tmp_path, analys
     with pytest.raises(OutputError, match="was not written by multiphoton"):
         pipeline.write_outputs(results, out, force=True, report=False)
     assert (out / "my-notes.txt").read_text() == "mine"
+
+
+def test_simulate_never_writes_into_a_non_empty_folder(tmp_path, capsys):
+    (tmp_path / "experiment.toml").write_text("# the user's real manifest\n")
+    assert main(["simulate", "paper-2023", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: OUTDIR") and "not empty" in err and "--force" not in err
+    assert (tmp_path / "experiment.toml").read_text() == "# the user's real manifest\n"

@@ -124,20 +124,11 @@ def _analyze_into(args, con, analyze, write_outputs) -> int:
 
 
 def _cmd_report(args) -> int:
-    from .report import load_results, render_terminal, write_report
+    from .pipeline.output import write_report_outputs
+    from .report import load_results, render_terminal
 
     results = load_results(args.results)
-    out = args.out or args.results.resolve().parent
-    if args.out is not None and args.out.resolve() != args.results.resolve().parent:
-        from .pipeline.output import claim_output, mark_output
-
-        # another folder: only a new, empty or multiphoton-written one (never a user's files)
-        with claim_output(args.out, force=True) as out:
-            out.mkdir(exist_ok=True)
-            paths = write_report(results, out)
-            mark_output(out)
-    else:
-        paths = write_report(results, out)
+    paths = write_report_outputs(results, args.out, home=args.results.resolve().parent)
     if not args.quiet:
         render_terminal(results, _console(False))
     print(f"report: {paths['report.html']}")
@@ -147,7 +138,10 @@ def _cmd_report(args) -> int:
 def _cmd_simulate(args) -> int:
     from .simulate.campaign import write_campaign
 
-    manifest = write_campaign(args.preset, args.outdir, seed=args.seed)
+    from .pipeline.output import check_output
+
+    out = check_output(args.outdir, label="OUTDIR")  # a new or empty folder: simulate never writes over files
+    manifest = write_campaign(args.preset, out, seed=args.seed)
     print(f"campaign: {manifest}")
     return 0
 
@@ -188,10 +182,9 @@ def main(argv=None) -> int:
         return _fail(args, exc, 1)
     except KeyboardInterrupt as exc:
         return _fail(args, exc, 130, "interrupted; nothing was written")
-    except OSError as exc:  # a file that vanished or cannot be read or written mid-run
+    except OSError as exc:  # an input that vanished or cannot be read (writes raise OutputError)
         where = f" ({exc.filename})" if exc.filename else ""
-        return _fail(args, exc, 2, f"{exc.strerror or exc}{where}; check the path, its permissions "
-                     "and the free space")
+        return _fail(args, exc, 1, f"{exc.strerror or exc}{where}; check the path and its permissions")
     except (UnicodeDecodeError, csv.Error) as exc:  # pragma: no cover - the readers refuse these first
         return _fail(args, exc, 1, f"cannot read an input ({type(exc).__name__}: {exc}); save text "
                      "files as UTF-8")

@@ -34,7 +34,7 @@ from .. import __version__
 from ..errors import OutputError
 from ..results import Results
 
-__all__ = ["MARKER", "check_output", "claim_output", "mark_output", "write_outputs"]
+__all__ = ["MARKER", "check_output", "claim_output", "mark_output", "write_outputs", "write_report_outputs"]
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ def _inside(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
 
 
-def check_output(out, *, force: bool = False, protect: Iterable = ()) -> Path:
+def check_output(out, *, force: bool = False, protect: Iterable = (), label: str = "--out") -> Path:
     """Refuse an output folder that may not be written, before any analysis runs.
 
     Parameters
@@ -96,6 +96,8 @@ def check_output(out, *, force: bool = False, protect: Iterable = ()) -> Path:
         Allow replacing a non-empty folder written by multiphoton (it holds :data:`MARKER`).
     protect : iterable of path-like
         The manifest and every input file: a folder holding one of them is never replaced.
+    label : str
+        How the messages name the folder (the command-line option).
 
     Returns
     -------
@@ -125,15 +127,15 @@ def check_output(out, *, force: bool = False, protect: Iterable = ()) -> Path:
         p = Path(p).resolve()
         if _inside(p, out):
             raise OutputError(
-                f"--out {out} contains an input of this run ({p}); multiphoton never writes over or "
+                f"{label} {out} contains an input of this run ({p}); multiphoton never writes over or "
                 "replaces a folder holding the manifest or a data file. Choose an output folder "
                 "outside the campaign's folders, e.g. --out <campaign>/../results.")
     if not out.exists():
         if out.is_symlink():
-            raise OutputError(f"--out {out} is a broken symbolic link; remove it or choose another --out.")
+            raise OutputError(f"{label} {out} is a broken symbolic link; remove it or choose another {label}.")
         return out
     if not out.is_dir():
-        raise OutputError(f"--out {out} exists and is not a folder; choose another --out.")
+        raise OutputError(f"{label} {out} exists and is not a folder; choose another {label}.")
     try:
         empty = not any(out.iterdir())
     except OSError as exc:
@@ -141,12 +143,12 @@ def check_output(out, *, force: bool = False, protect: Iterable = ()) -> Path:
     if empty:
         return out
     if not force:
-        raise OutputError(f"--out {out} exists and is not empty; choose another --out or pass --force "
-                          "to replace a folder that multiphoton wrote.")
+        hint = " or pass --force to replace a folder that multiphoton wrote" if label == "--out" else ""
+        raise OutputError(f"{label} {out} exists and is not empty; choose another {label}{hint}.")
     if not _written_by_multiphoton(out):
         raise OutputError(
-            f"--out {out} was not written by multiphoton (it has no {MARKER} marker), so --force will "
-            "not replace it; choose another --out, or move its contents away yourself.")
+            f"{label} {out} was not written by multiphoton (it has no {MARKER} marker), so --force will "
+            f"not replace it; choose another {label}, or move its contents away yourself.")
     return out
 
 
@@ -379,3 +381,31 @@ def write_outputs(results: Results, out_dir, *, force: bool = False, report: boo
             shutil.rmtree(tmp, ignore_errors=True)
             raise
     return {p.name: p for p in out.iterdir() if p.name != MARKER}
+
+
+def write_report_outputs(results: Results, out_dir, *, home) -> dict[str, Path]:
+    """``multiphoton report``: write tables, figures and report.html again.
+
+    Into ``home`` (the folder of results.json) when ``out_dir`` is None or that folder;
+    elsewhere only into a new, empty or multiphoton-written folder (claimed meanwhile,
+    and marked), so that a user's files are never overwritten.
+
+    Raises
+    ------
+    OutputError
+        The folder is refused or claimed by another run, or cannot be written.
+    """
+    from ..report import write_report
+
+    home = Path(home).resolve()
+    out = home if out_dir is None else Path(out_dir).resolve()
+    try:
+        if out == home:
+            return write_report(results, out)
+        with claim_output(out, force=True) as out:
+            out.mkdir(exist_ok=True)
+            paths = write_report(results, out)
+            mark_output(out)
+            return paths
+    except OSError as exc:
+        raise _os_error(exc, out, "write the report") from None
