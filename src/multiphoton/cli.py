@@ -90,16 +90,18 @@ def _console(quiet: bool):
 
 
 def _cmd_analyze(args) -> int:
-    from .pipeline import analyze, claim_output, protected_paths, write_outputs
+    from .pipeline import claim_output, protected_paths
 
-    con = _console(args.quiet)
     # --out is checked and claimed before any analysis runs (refusals are errors: printed even with --quiet)
     with claim_output(args.out, force=args.force, protect=protected_paths(args.manifest),
                       say=lambda msg: print(f"note: {msg}", file=sys.stderr)):
-        return _analyze_into(args, con, analyze, write_outputs)
+        return _analyze_into(args)
 
 
-def _analyze_into(args, con, analyze, write_outputs) -> int:
+def _analyze_into(args) -> int:
+    from .pipeline import analyze, write_outputs
+
+    con = _console(args.quiet)
     only = [q.strip() for q in args.only.split(",") if q.strip()] if args.only else None
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -181,7 +183,7 @@ def main(argv=None) -> int:
     except MultiphotonError as exc:
         return _fail(args, exc, 1)
     except KeyboardInterrupt as exc:
-        return _fail(args, exc, 130, "interrupted; nothing was written")
+        return _fail(args, exc, 130, "interrupted")
     except OSError as exc:  # an input that vanished or cannot be read (writes raise OutputError)
         where = f" ({exc.filename})" if exc.filename else ""
         return _fail(args, exc, 1, f"{exc.strerror or exc}{where}; check the path and its permissions")
