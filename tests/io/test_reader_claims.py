@@ -81,7 +81,7 @@ def test_inspect_reads_tidy_csv_and_formats_by_name(tmp_path, capsys):
     tidy.write_text("energy_eV,counts\n1.9,3\n2.0,7\n2.1,4\n")
     assert main(["inspect", str(tidy)]) == 0
     info = json.loads(capsys.readouterr().out)
-    assert info["format"] == "csv" and info["meta"]["layout"] == "pl_spectrum" and info["shape"] == [3]
+    assert info["format"] == "csv" and info["meta"]["layout"] == "spectrum" and info["shape"] == [3]
     assert info["axes"]["energy_eV"]["min"] == 1.9
     assert main(["inspect", str(REAL / "trpl" / "sample1.csv"), "--format", "trpl-csv"]) == 0
     info = json.loads(capsys.readouterr().out)

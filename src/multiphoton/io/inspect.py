@@ -31,13 +31,17 @@ INSPECT_FORMATS = ("ptu", "sdt", "sif", "spe", "ta-ascii", "fluotime-dat", "trpl
 # the tidy CSV layouts of the data contract, told apart by their header (most specific first)
 _TIDY_LAYOUTS = (
     ({"delay_ps", "dA"}, "ta_map"),
-    ({"fluence_mJ_cm2", "time_ns", "counts"}, "trpl_series"),
-    ({"time_ns", "counts"}, "irf"),
+    ({"fluence_mJ_cm2", "time_ns", "counts"}, "decay_series"),
+    ({"time_ns", "counts"}, "decay"),
     ({"time_s", "counts"}, "time_series"),
-    ({"fluence_mJ_cm2", "counts"}, "pl_fluence_series"),
+    ({"fluence_mJ_cm2", "counts"}, "spectrum_series"),
     ({"absorbance"}, "absorption"),
-    ({"counts"}, "pl_spectrum"),
+    ({"counts"}, "spectrum"),
 )
+"""(columns, layout) of the data contract's CSV files, most specific first. Layouts name the
+containers: ``spectrum`` (pl_spectrum, tpef 1P), ``spectrum_series`` (pl_fluence_series,
+ase_series, laser_series, tpef 2P), ``decay`` (irf), ``decay_series`` (trpl_series),
+``absorption``, ``ta_map``, ``time_series``."""
 
 
 def _detect(path: Path) -> str:
@@ -69,9 +73,9 @@ def _inspect_tidy(path: Path) -> tuple[list, dict, dict]:
                          "--format trpl-csv.")
     from . import tidy
 
-    readers = {"ta_map": tidy.read_ta_map, "trpl_series": tidy.read_decay_series, "irf": tidy.read_decay,
-               "time_series": tidy.read_time_series, "pl_fluence_series": tidy.read_spectrum_series,
-               "absorption": tidy.read_absorption, "pl_spectrum": tidy.read_spectrum}
+    readers = {"ta_map": tidy.read_ta_map, "decay_series": tidy.read_decay_series, "decay": tidy.read_decay,
+               "time_series": tidy.read_time_series, "spectrum_series": tidy.read_spectrum_series,
+               "absorption": tidy.read_absorption, "spectrum": tidy.read_spectrum}
     obj = readers[layout](path)
     axes: dict[str, Any] = {}
     for name, unit in (("fluence_mJ_cm2", "mJ/cm2"), ("time_s", "s"), ("delay_ps", "ps"),
