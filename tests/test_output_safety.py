@@ -368,3 +368,17 @@ def test_simulate_never_writes_into_a_non_empty_folder(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("error: OUTDIR") and "not empty" in err and "--force" not in err
     assert (tmp_path / "experiment.toml").read_text() == "# the user's real manifest\n"
+
+
+def test_an_output_set_aside_by_a_killed_run_is_put_back(tmp_path):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # its pid no longer runs
+    kept = tmp_path / f".out.old-{dead.pid}-abcd1234" / "out"
+    kept.mkdir(parents=True)
+    (kept / MARKER).write_text("{}")
+    (kept / "results.json").write_text("previous")
+    said: list[str] = []
+    with claim_output(tmp_path / "out", force=True, say=said.append):
+        pass
+    assert (tmp_path / "out" / "results.json").read_text() == "previous"
+    assert not kept.parent.exists() and any("restored" in m for m in said)

@@ -205,7 +205,8 @@ def _clean_stale(out: Path, say: Callable[[str], None]) -> None:
     when ``out`` is missing (the run died between the two renames), else removed.
     """
     here = socket.gethostname()
-    for d in sorted(out.parent.glob(f".{out.name}.tmp-*")):
+    siblings = sorted(out.parent.iterdir())  # not glob: a name may hold [, * or ?
+    for d in (p for p in siblings if p.name.startswith(f".{out.name}.tmp-")):
         pid = _tmp_pid(d)
         if pid is None or not d.is_dir() or d.is_symlink() or _pid_alive(pid):
             continue
@@ -218,7 +219,7 @@ def _clean_stale(out: Path, say: Callable[[str], None]) -> None:
         if ours:
             shutil.rmtree(d, ignore_errors=True)
             say(f"removed {d}, the temporary folder of an interrupted run (pid {pid}).")
-    for d in sorted(out.parent.glob(f".{out.name}.old-*")):
+    for d in (p for p in siblings if p.name.startswith(f".{out.name}.old-")):
         pid = _tmp_pid(d)
         if pid is None or not d.is_dir() or d.is_symlink() or _pid_alive(pid):
             continue
