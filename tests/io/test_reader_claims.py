@@ -16,7 +16,7 @@ import pytest
 from multiphoton.cli import main
 from multiphoton.errors import InputError
 from multiphoton.io.sif import read_sif_raw
-from multiphoton.io.trpl_text import read_fluotime_dat, read_trpl_csv_raw
+from multiphoton.io.trpl_text import read_fluotime_dat, read_trpl_csv, read_trpl_csv_raw
 
 REAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "real"
 pytestmark = pytest.mark.skipif(not REAL.is_dir(), reason="shared/ real data not beside the repo")
@@ -94,3 +94,8 @@ def test_inspect_reads_tidy_csv_and_formats_by_name(tmp_path, capsys):
     with pytest.raises(SystemExit):  # an unknown --format is a usage error listing the names
         main(["inspect", str(mystery), "--format", "xyz"])
     assert "trpl-csv" in capsys.readouterr().err
+
+
+def test_trpl_csv_with_zero_fluence_everywhere_is_refused():
+    with pytest.raises(InputError, match="every fluence is zero"):
+        read_trpl_csv(REAL / "trpl" / "sample1.csv", fluence_per_power_mJ_cm2=0)

@@ -393,6 +393,9 @@ def read_trpl_csv(path, *, fluence_mJ_cm2=None, fluence_per_power_mJ_cm2=None, m
         )
     if np.any(~np.isfinite(fluence)) or np.any(fluence < 0):
         raise InputError(f"{path}: fluences must be finite and ≥ 0, got {fluence.tolist()}.")
+    if not np.any(fluence > 0):
+        raise InputError(f"{path}: every fluence is zero ({fluence.tolist()}); give fluence_mJ_cm2=[one per "
+                         "column] or a fluence_per_power_mJ_cm2 > 0.")
     order = np.argsort(fluence, kind="stable")
     for key in ("columns", *meta["meta_rows"], "attenuation"):
         if key in meta:
