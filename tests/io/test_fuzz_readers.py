@@ -72,20 +72,21 @@ def _mutations(data: bytes, n: int, seed: int):
 
 
 def _read(path: Path, fmt: str) -> list[np.ndarray]:
-    """Read as analyze and inspect do; return the data arrays read."""
+    """Read as inspect and then as analyze does (its decay, spectra, map or series); return the arrays."""
     info = inspect_file(path, fmt=fmt)
     assert info["format"] == fmt
     if fmt in ("ptu", "sdt", "fluotime-dat"):
-        try:
-            d = vendor.read_decay(path, fmt=fmt)
-        except InputError:
-            return []
+        options = {"ptu": {"channel": "sum"}, "sdt": {"block": 1}}.get(fmt, {})
+        d = vendor.read_decay(path, fmt=fmt, **options)
         return [d.time_ns, d.counts]
     if fmt in ("sif", "spe"):
         return [a for s in vendor.read_spectra(path, fmt=fmt) for a in (s.energy_eV, s.counts)]
     if fmt == "ta-ascii":
         m = vendor.read_ta_map(path, fmt=fmt)
-        return [m.delay_ps, m.energy_eV]
+        return [m.delay_ps, m.energy_eV, m.dA]
+    if fmt == "trpl-csv":
+        d = vendor.read_decay_series(path, fmt=fmt, fluence_per_power_mJ_cm2=1e-3)
+        return [d.fluence_mJ_cm2, d.time_ns, d.counts]
     return []
 
 
