@@ -7,13 +7,17 @@
 ``multiphoton batch A.toml B.toml … --out ROOT``    many campaigns in parallel on Dask
 ``multiphoton standards [--file my_dyes.toml]``     the reference dyes and solvents, with sources
 
-Exit status: 0 success, 1 bad input (nothing written), 2 usage error.
+Exit status: 0 success, 1 bad input (nothing written), 2 usage error or an output
+location that may not or cannot be written. Every error ends in one ``error: …`` line
+and no traceback; ``--debug`` (before the command) shows the traceback as well.
 """
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import sys
+import traceback
 from pathlib import Path
 
 from . import __version__
@@ -30,12 +34,15 @@ def build_parser() -> argparse.ArgumentParser:
         "uncertainties, figures and a report.",
     )
     p.add_argument("--version", action="version", version=f"multiphoton {__version__}")
+    p.add_argument("--debug", action="store_true",
+                   help="on an error, also print the Python traceback (for bug reports)")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     a = sub.add_parser("analyze", help="analyse a campaign: manifest → results.json, tables, figures, report.html")
     a.add_argument("manifest", type=Path, help="the experiment manifest (TOML); file paths in it are relative to it")
     a.add_argument("--out", type=Path, required=True, help="output directory (written atomically)")
-    a.add_argument("--force", action="store_true", help="replace --out if it exists and is not empty")
+    a.add_argument("--force", action="store_true",
+                   help="replace a non-empty --out that multiphoton wrote (never a folder holding an input)")
     a.add_argument("--only", default=None,
                    help="comma-separated quantities to keep, e.g. sigma2_GM,tau_xx_ns (unknown names are "
                    "refused with the list of valid ones)")
@@ -59,8 +66,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("outdir", type=Path, help="folder to write the campaign into")
     s.add_argument("--seed", type=int, default=0, help="random seed (default 0); same seed, same bytes")
 
+    from .io.inspect import INSPECT_FORMATS
+
     i = sub.add_parser("inspect", help="print as JSON what a reader finds in an instrument file")
     i.add_argument("file", type=Path)
+    i.add_argument("--format", dest="fmt", default=None, choices=INSPECT_FORMATS, metavar="NAME",
+                   help="read the file as this format when it cannot be detected: "
+                   f"{', '.join(INSPECT_FORMATS)}")
 
     b = sub.add_parser("batch", help="analyse several campaigns in parallel (Dask), one output folder each")
     b.add_argument("manifests", type=Path, nargs="+", help="experiment manifests")
@@ -97,6 +109,15 @@ def _console(quiet: bool):
 
 
 def _cmd_analyze(args) -> int:
+    from .pipeline import claim_output, protected_paths
+
+    # --out is checked and claimed before any analysis runs (refusals are errors: printed even with --quiet)
+    with claim_output(args.out, force=args.force, protect=protected_paths(args.manifest),
+                      say=lambda msg: print(f"note: {msg}", file=sys.stderr)):
+        return _analyze_into(args)
+
+
+def _analyze_into(args) -> int:
     from .pipeline import analyze, write_outputs
 
     con = _console(args.quiet)
@@ -109,11 +130,7 @@ def _cmd_analyze(args) -> int:
         results = analyze(args.manifest, only=only, samples=args.sample,
                           progress=lambda label: prog.update(task, description=label))
         prog.update(task, description="writing results, figures and report")
-        try:
-            paths = write_outputs(results, args.out, force=args.force, report=not args.no_report)
-        except FileExistsError as exc:
-            con.print(f"[red]error:[/red] {exc}", highlight=False)
-            return 2
+        paths = write_outputs(results, args.out, force=args.force, report=not args.no_report)
     if not args.quiet:
         if not args.no_report:
             from .report import render_terminal
@@ -128,12 +145,11 @@ def _cmd_analyze(args) -> int:
 
 
 def _cmd_report(args) -> int:
-    from .report import load_results, render_terminal, write_report
+    from .pipeline.output import write_report_outputs
+    from .report import load_results, render_terminal
 
     results = load_results(args.results)
-    out = args.out or args.results.resolve().parent
-    out.mkdir(parents=True, exist_ok=True)
-    paths = write_report(results, out)
+    paths = write_report_outputs(results, args.out, home=args.results.resolve().parent)
     if not args.quiet:
         render_terminal(results, _console(False))
     print(f"report: {paths['report.html']}")
@@ -143,7 +159,10 @@ def _cmd_report(args) -> int:
 def _cmd_simulate(args) -> int:
     from .simulate.campaign import write_campaign
 
-    manifest = write_campaign(args.preset, args.outdir, seed=args.seed)
+    from .pipeline.output import check_output
+
+    out = check_output(args.outdir, label="OUTDIR")  # a new or empty folder: simulate never writes over files
+    manifest = write_campaign(args.preset, out, seed=args.seed)
     print(f"campaign: {manifest}")
     return 0
 
@@ -151,7 +170,7 @@ def _cmd_simulate(args) -> int:
 def _cmd_inspect(args) -> int:
     from .io.inspect import inspect_file
 
-    print(json.dumps(inspect_file(args.file), indent=2))
+    print(json.dumps(inspect_file(args.file, fmt=args.fmt), indent=2))
     return 0
 
 
@@ -178,9 +197,26 @@ def main(argv=None) -> int:
                "inspect": _cmd_inspect, "batch": _cmd_batch, "standards": _cmd_standards}[args.command]
     try:
         return handler(args)
-    except UsageError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    except UsageError as exc:  # also OutputError
+        return _fail(args, exc, 2)
     except MultiphotonError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return _fail(args, exc, 1)
+    except KeyboardInterrupt as exc:
+        return _fail(args, exc, 130, "interrupted")
+    except OSError as exc:  # an input that vanished or cannot be read (writes raise OutputError)
+        where = f" ({exc.filename})" if exc.filename else ""
+        return _fail(args, exc, 1, f"{exc.strerror or exc}{where}; check the path and its permissions")
+    except (UnicodeDecodeError, csv.Error) as exc:  # pragma: no cover - the readers refuse these first
+        return _fail(args, exc, 1, f"cannot read an input ({type(exc).__name__}: {exc}); save text "
+                     "files as UTF-8")
+    except Exception as exc:  # noqa: BLE001 - a bug: one line, and the traceback with --debug
+        return _fail(args, exc, 1, f"internal error ({type(exc).__name__}: {exc}); please report it "
+                     "with the output of `multiphoton --debug …`")
+
+
+def _fail(args, exc: BaseException, status: int, message: str | None = None) -> int:
+    """Print ``error: …`` (and the traceback with --debug); return the exit status."""
+    if getattr(args, "debug", False):
+        traceback.print_exception(exc, file=sys.stderr)
+    print(f"error: {message or exc}", file=sys.stderr)
+    return status

@@ -5,7 +5,7 @@ whose message names the file, row or field, what was wrong, and what to do.
 """
 from __future__ import annotations
 
-__all__ = ["MultiphotonError", "InputError", "UsageError", "FitError", "UnsupportedError"]
+__all__ = ["MultiphotonError", "InputError", "UsageError", "OutputError", "FitError", "UnsupportedError"]
 
 
 class MultiphotonError(ValueError):
@@ -22,6 +22,11 @@ class InputError(MultiphotonError):
 
 class UsageError(MultiphotonError):
     """A command used wrongly (an unknown ``--only`` quantity or ``--sample`` id): exit status 2."""
+
+
+class OutputError(UsageError):
+    """An output location that may not or cannot be written (exit status 2): a non-empty or
+    foreign ``--out``, one holding an input, one claimed by another run, read-only or full."""
 
 
 class FitError(MultiphotonError):

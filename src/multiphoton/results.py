@@ -166,6 +166,10 @@ class Results:
         The manifest as read.
     software : dict
         Name and version.
+    sources : list of Path
+        The manifest and every input file, absolute (not written to results.json): an
+        output folder holding one of them is never replaced
+        (:mod:`multiphoton.pipeline.output`).
     """
 
     name: str = ""
@@ -176,6 +180,7 @@ class Results:
     inputs: list[dict[str, Any]] = field(default_factory=list)
     manifest_text: str = ""
     software: dict[str, str] = field(default_factory=dict)
+    sources: list[Any] = field(default_factory=list, repr=False, compare=False)
 
     def add(self, sample: str, quantity: str, estimate: Estimate) -> None:
         """Record ``estimate`` as ``quantity`` of ``sample`` (a failed one becomes a warning)."""

@@ -39,7 +39,7 @@ def test_detect_by_magic_not_extension(tmp_path):
     assert detect_format(p) == "ptu"
     q = tmp_path / "mystery.xyz"
     q.write_text("1,2,3\n")
-    with pytest.raises(InputError, match=r"mystery\.xyz: cannot tell .*fmt= one of ptu, sdt"):
+    with pytest.raises(InputError, match=r"mystery\.xyz: cannot tell .*inspect --format`\): one of ptu, sdt"):
         detect_format(q)
 
 

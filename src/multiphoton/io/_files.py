@@ -30,7 +30,15 @@ __all__ = [
     "json_safe",
     "check_options",
     "pick_frame",
+    "check_counts",
+    "check_wavelengths",
 ]
+
+MAX_COUNTS = 1e100
+"""Largest magnitude accepted in a data array (beyond it sums of squares overflow float64)."""
+
+WAVELENGTH_RANGE_NM = (100.0, 30000.0)
+"""Plausible calibrated wavelengths of an optical spectrometer, nm (vacuum UV to mid infrared)."""
 
 
 def existing_file(path) -> Path:
@@ -111,8 +119,64 @@ def gate_decay(time_ns: np.ndarray, counts: np.ndarray, gate_ns, *, path) -> tup
     return time_ns[keep], counts[keep]
 
 
+def check_counts(path, counts, *, what: str = "counts") -> None:
+    """Refuse data that are non-finite, implausibly large (overflow) or zero everywhere.
+
+    Examples
+    --------
+    >>> check_counts("x.sif", [0.0, 0.0])
+    Traceback (most recent call last):
+    ...
+    multiphoton.errors.InputError: x.sif: every value of the counts is zero; ...
+    """
+    c = np.asarray(counts, dtype=float)
+    if c.size == 0:
+        raise InputError(f"{path}: the file holds no {what}; it is empty or truncated.")
+    if not np.all(np.isfinite(c)):
+        raise InputError(f"{path}: the {what} hold non-finite values (NaN or infinity); the file is "
+                         "corrupt or an overflow occurred; re-export it from the instrument software.")
+    peak = float(np.abs(c).max())
+    if peak > MAX_COUNTS:
+        raise InputError(f"{path}: the {what} reach {peak:.3g}, beyond any detector (> {MAX_COUNTS:g}): "
+                         "an overflow or a corrupt file; re-export it, or rescale the values.")
+    if peak == 0:
+        raise InputError(f"{path}: every value of the {what} is zero; the file holds no signal "
+                         "(detector off, empty channel or frame?); give a measured file.")
+
+
+def check_wavelengths(path, wavelength_nm, *, source: str = "wavelength calibration") -> None:
+    """Refuse a wavelength axis that is not finite, strictly monotonic and in a plausible range.
+
+    A damaged calibration (e.g. coefficients [0, 1, 0, 0], i.e. the pixel number read as
+    nm) would otherwise put a spectrum at 1–1024 nm without a word.
+
+    Examples
+    --------
+    >>> check_wavelengths("x.sif", [1.0, 2.0, 3.0])
+    Traceback (most recent call last):
+    ...
+    multiphoton.errors.InputError: x.sif: the wavelength calibration gives 1 to 3 nm, ...
+    """
+    wl = np.asarray(wavelength_nm, dtype=float)
+    lo, hi = WAVELENGTH_RANGE_NM
+    fix = "the calibration in the file is damaged or missing; re-calibrate and save it again from the " \
+          "instrument software."
+    if not np.all(np.isfinite(wl)):
+        raise InputError(f"{path}: the {source} gives non-finite wavelengths; {fix}")
+    d = np.diff(wl, axis=-1)
+    if d.size and not (np.all(d > 0) or np.all(d < 0)):
+        raise InputError(f"{path}: the {source} is not strictly monotonic across the pixels; {fix}")
+    if wl.size and (wl.min() < lo or wl.max() > hi):
+        raise InputError(f"{path}: the {source} gives {wl.min():.4g} to {wl.max():.4g} nm, outside the "
+                         f"plausible {lo:g}–{hi:g} nm of an optical spectrometer; {fix}")
+
+
 def make_decay(time_ns, counts, meta: Mapping[str, Any], *, gate_ns=None, path) -> Decay:
-    """Build a :class:`~multiphoton.data.Decay`, gated if asked, with the gate in meta."""
+    """Build a :class:`~multiphoton.data.Decay`, gated if asked, with the gate in meta.
+
+    Raises InputError when the counts are non-finite, overflowing or all zero.
+    """
+    check_counts(path, counts, what="counts of the decay")
     t, c = gate_decay(np.asarray(time_ns, float), np.asarray(counts, float), gate_ns, path=path)
     meta = dict(meta)
     meta["gate_ns"] = None if gate_ns is None else [float(gate_ns[0]), float(gate_ns[1])]

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import UnsupportedError
+from ..errors import InputError, UnsupportedError
 from ._files import existing_file, json_safe
 from .ptu import ptu_metadata, read_ptu_histograms
 from .sdt import read_sdt_blocks
@@ -23,7 +23,79 @@ from .ta_ascii import read_ta_ascii
 from .trpl_text import read_fluotime_dat, read_trpl_csv_raw
 from .vendor import detect_format
 
-__all__ = ["inspect_file"]
+__all__ = ["inspect_file", "INSPECT_FORMATS"]
+
+INSPECT_FORMATS = ("ptu", "sdt", "sif", "spe", "ta-ascii", "fluotime-dat", "trpl-csv", "csv")
+"""Formats ``inspect`` reads; ``csv`` is the data contract's tidy CSV (any of its layouts)."""
+
+# the tidy CSV layouts of the data contract, told apart by their header (most specific first)
+_TIDY_LAYOUTS = (
+    ({"delay_ps", "dA"}, "ta_map"),
+    ({"fluence_mJ_cm2", "time_ns", "counts"}, "decay_series"),
+    ({"time_ns", "counts"}, "decay"),
+    ({"time_s", "counts"}, "time_series"),
+    ({"fluence_mJ_cm2", "counts"}, "spectrum_series"),
+    ({"absorbance"}, "absorption"),
+    ({"counts"}, "spectrum"),
+)
+"""(columns, layout) of the data contract's CSV files, most specific first. Layouts name the
+containers: ``spectrum`` (pl_spectrum, tpef 1P), ``spectrum_series`` (pl_fluence_series,
+ase_series, laser_series, tpef 2P), ``decay`` (irf), ``decay_series`` (trpl_series),
+``absorption``, ``ta_map``, ``time_series``."""
+
+
+def _detect(path: Path) -> str:
+    """The format of ``path``: a vendor format, or ``csv`` for a data-contract CSV."""
+    try:
+        return detect_format(path)
+    except InputError:
+        if path.suffix.lower() == ".csv":
+            return "csv"
+        raise InputError(f"{path}: cannot tell the file format from its first bytes or its extension; "
+                         f"pass --format NAME, one of {', '.join(INSPECT_FORMATS)}.") from None
+
+
+def _header(path: Path) -> list[str]:
+    with path.open("rb") as fh:
+        first = fh.read(1 << 16).split(b"\n", 1)[0]
+    return [h.strip().lstrip("\ufeff") for h in first.decode("utf-8", "replace").split(",")]
+
+
+def _inspect_tidy(path: Path) -> tuple[list, dict, dict]:
+    """A data-contract CSV: its layout (from the header), shape, axes and value range."""
+    header = set(_header(path))
+    layout = next((name for cols, name in _TIDY_LAYOUTS if cols <= header), None)
+    if layout is None:
+        if {"time_ns"} <= header and len(header) > 2:
+            return _as_trpl_csv(path)
+        raise InputError(f"{path}: the header ({', '.join(sorted(header))}) is not one of the data "
+                         "contract's CSV layouts; if it is a multi-column TRPL export pass "
+                         "--format trpl-csv.")
+    from . import tidy
+
+    readers = {"ta_map": tidy.read_ta_map, "decay_series": tidy.read_decay_series, "decay": tidy.read_decay,
+               "time_series": tidy.read_time_series, "spectrum_series": tidy.read_spectrum_series,
+               "absorption": tidy.read_absorption, "spectrum": tidy.read_spectrum}
+    obj = readers[layout](path)
+    axes: dict[str, Any] = {}
+    for name, unit in (("fluence_mJ_cm2", "mJ/cm2"), ("time_s", "s"), ("delay_ps", "ps"),
+                       ("time_ns", "ns"), ("energy_eV", "eV")):
+        values = getattr(obj, name, None)
+        if values is not None:
+            axes[name] = _axis(values, unit)
+    values = getattr(obj, "counts", None)
+    if values is None:
+        values = getattr(obj, "absorbance", getattr(obj, "dA", None))
+    values = np.asarray(values, dtype=float)
+    meta = {"layout": layout, **dict(getattr(obj, "meta", {}) or {}),
+            "value_range": [float(values.min()), float(values.max())]}
+    return list(values.shape), axes, meta
+
+
+def _as_trpl_csv(path: Path) -> tuple[list, dict, dict]:
+    time_ns, counts, meta = read_trpl_csv_raw(path)
+    axes = {"transient": {"unit": "", "size": int(counts.shape[0])}, "time_ns": _axis(time_ns, "ns")}
+    return list(counts.shape), axes, meta
 
 
 def _axis(values, unit: str) -> dict[str, Any]:
@@ -39,7 +111,8 @@ def inspect_file(path, *, fmt=None) -> dict[str, Any]:
     path : str or Path
         Any file :func:`multiphoton.io.vendor.detect_format` recognises.
     fmt : str, optional
-        Force the format instead of detecting it.
+        Force the format instead of detecting it: one of :data:`INSPECT_FORMATS`
+        (``csv``: the data contract's tidy CSV, its layout told from the header).
 
     Returns
     -------
@@ -58,9 +131,12 @@ def inspect_file(path, *, fmt=None) -> dict[str, Any]:
     >>> _ = json.dumps(info)
     """
     path = existing_file(path)
-    fmt = fmt or detect_format(path)
+    fmt = fmt or _detect(path)
     axes: dict[str, Any] = {}
-    if fmt == "ptu":
+    if fmt in ("csv", "tidy"):
+        fmt = "csv"
+        shape, axes, meta = _inspect_tidy(path)
+    elif fmt == "ptu":
         try:
             time_ns, counts, meta = read_ptu_histograms(path)
         except UnsupportedError:  # T2: no decay, but the header and counts are still shown
@@ -99,13 +175,7 @@ def inspect_file(path, *, fmt=None) -> dict[str, Any]:
         shape = [int(decay.counts.size)]
         axes["time_ns"] = _axis(decay.time_ns, "ns")
     elif fmt == "trpl-csv":
-        time_ns, counts, meta = read_trpl_csv_raw(path)
-        shape = list(counts.shape)
-        axes["transient"] = {"unit": "", "size": int(counts.shape[0])}
-        axes["time_ns"] = _axis(time_ns, "ns")
+        shape, axes, meta = _as_trpl_csv(path)
     else:
-        from ..errors import InputError
-
-        raise InputError(f"{path}: unknown format {fmt!r}; formats are ptu, sdt, sif, spe, ta-ascii, "
-                         f"fluotime-dat, trpl-csv.")
+        raise InputError(f"{path}: unknown format {fmt!r}; formats are {', '.join(INSPECT_FORMATS)}.")
     return json_safe({"file": str(Path(path)), "format": fmt, "shape": shape, "axes": axes, "meta": meta})

@@ -18,7 +18,8 @@ import numpy as np
 from ..data import Spectrum
 from ..errors import InputError, UnsupportedError
 from ..units import energy_eV_to_wavelength_nm
-from ._files import existing_file, library_errors, pick_frame, pixel_spectrum_to_per_eV
+from ._files import (check_counts, check_wavelengths, existing_file, library_errors, pick_frame,
+                     pixel_spectrum_to_per_eV)
 
 __all__ = ["read_sif_raw", "read_sif_spectra", "read_sif_spectrum"]
 
@@ -111,8 +112,8 @@ def read_sif_raw(path):
             f"{path}: the file has no wavelength calibration (x axis in pixels only), so the spectrum "
             f"cannot be put on an energy axis; calibrate the spectrograph in Solis and save again."
         )
-    if np.any(~np.isfinite(data)):
-        raise InputError(f"{path}: the spectrum holds non-finite values (NaN/inf); the file is corrupt.")
+    check_counts(path, data, what="counts of the spectrum")
+    check_wavelengths(path, wl, source=f"wavelength calibration {coeffs[0]}")
     started = info.get("ExperimentTime")
     meta: dict[str, Any] = {
         "format": "sif",

@@ -30,7 +30,7 @@ import numpy as np
 from ..data import Spectrum
 from ..errors import InputError, UnsupportedError
 from ..units import energy_eV_to_wavelength_nm
-from ._files import existing_file, library_errors, pick_frame, pixel_spectrum_to_per_eV
+from ._files import check_counts, check_wavelengths, existing_file, library_errors, pick_frame, pixel_spectrum_to_per_eV
 
 __all__ = ["parse_spe3_footer", "read_spe_raw", "read_spe_spectra", "read_spe_spectrum"]
 
@@ -279,8 +279,8 @@ def read_spe_raw(path):
         else:
             raise InputError(f"{path}: file_header_ver {version!r} at byte 1992 is not an SPE version; "
                              f"not an SPE file, or corrupt.")
-    if np.any(~np.isfinite(counts)):
-        raise InputError(f"{path}: the spectrum holds non-finite values (NaN/inf); the file is corrupt.")
+    check_counts(path, counts, what="counts of the spectrum")
+    check_wavelengths(path, wl)
     meta = {"format": "spe", "file": path.name, **meta,
             "wavelength_range_nm": [float(np.min(wl)), float(np.max(wl))],
             "counts_unit_in_file": "counts per pixel"}

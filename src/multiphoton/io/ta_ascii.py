@@ -178,7 +178,11 @@ def read_ta_ascii(path, *, layout=None, spectral_axis=None, delay_unit="ps", enc
     path = existing_file(path)
     if delay_unit not in _DELAY_UNITS:
         raise InputError(f"{path}: delay_unit={delay_unit!r} is not one of {', '.join(_DELAY_UNITS)}.")
-    text = path.read_bytes().decode(encoding)
+    try:
+        text = path.read_bytes().decode(encoding)
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise InputError(f"{path}: cannot be read as {encoding!r} text ({exc}); give the file's encoding "
+                         "with the reader option encoding = \"latin-1\" (the default) or \"utf-8\".") from None
     delays, spectral, dA, info = parse_ta_text(text, layout=layout, where=str(path))
     if np.any(~np.isfinite(dA)) or np.any(~np.isfinite(delays)) or np.any(~np.isfinite(spectral)):
         bad = int(np.sum(~np.isfinite(dA)))

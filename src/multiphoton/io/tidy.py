@@ -36,6 +36,16 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+_MAX_ABS = 1e100
+"""Largest magnitude accepted in a cell: beyond it squares and sums overflow float64."""
+
+
+def _not_all_zero(path, values, column: str) -> None:
+    """Refuse a value column that is zero everywhere (an empty export, a detector off)."""
+    if not np.any(values):
+        raise InputError(f"{path}, column {column}: every value is zero; the file holds no signal "
+                         "(an empty export, or the wrong column?); export the measured data.")
+
 
 def read_columns(path, required, *, alternatives=()):
     """Read a tidy CSV into float columns, checking every cell.
@@ -60,9 +70,16 @@ def read_columns(path, required, *, alternatives=()):
         raise InputError(f"{path}: file not found; check the path in the manifest (relative to the manifest).")
     try:
         with path.open(newline="", encoding="utf-8-sig") as fh:
-            rows = list(csv.reader(fh))
+            reader = csv.reader(fh)
+            rows = list(reader)
     except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not a UTF-8 text CSV ({exc.reason}); export the data as CSV.") from exc
+        raise InputError(
+            f"{path}: not a UTF-8 text CSV (byte {exc.start} is {exc.object[exc.start:exc.start + 1]!r}: "
+            "Latin-1/Windows-1252 text, or a binary file?); save the CSV as UTF-8 (e.g. "
+            f"`iconv -f latin1 -t utf-8 {path.name}`), or export the data as CSV.") from None
+    except csv.Error as exc:  # a field over csv.field_size_limit() (128 KiB), a NUL byte, …
+        raise InputError(f"{path}, line {reader.line_num + 1}: not a readable CSV ({exc}); a CSV cell "
+                         "holds one number: check the delimiter and the quotes of that line.") from None
     rows = [r for r in rows if any(cell.strip() for cell in r)]
     if not rows:
         raise InputError(f"{path}: the file is empty; it needs a header row and data rows.")
@@ -102,6 +119,10 @@ def read_columns(path, required, *, alternatives=()):
                     f"{path}, row {line}, column {c}: {cell} is not finite (NaN or infinity); "
                     "replace it with a measured value or delete the row."
                 )
+            if abs(value) > _MAX_ABS:
+                raise InputError(
+                    f"{path}, row {line}, column {c}: {cell} is implausibly large (|value| > {_MAX_ABS:g}), "
+                    "an overflow or a unit error; rescale the column (counts in counts, OD in OD).")
             out[c][i] = value
     out["_row"] = np.arange(2, len(rows) + 1)
     return out
@@ -145,6 +166,7 @@ def _single(path, cols, value_col, *, density):
 def read_spectrum(path) -> Spectrum:
     """A ``pl_spectrum`` file: ``energy_eV`` or ``wavelength_nm``, ``counts`` → Spectrum (per eV)."""
     cols = read_columns(path, ["counts"], alternatives=[("energy_eV", "wavelength_nm")])
+    _not_all_zero(path, cols["counts"], "counts")
     e, c, axis = _single(path, cols, "counts", density=True)
     return Spectrum(e, c, meta={"source": str(path), "axis": axis})
 
@@ -152,6 +174,7 @@ def read_spectrum(path) -> Spectrum:
 def read_absorption(path) -> Absorption:
     """An ``absorption`` file: ``energy_eV`` or ``wavelength_nm``, ``absorbance`` (OD, no Jacobian)."""
     cols = read_columns(path, ["absorbance"], alternatives=[("energy_eV", "wavelength_nm")])
+    _not_all_zero(path, cols["absorbance"], "absorbance")
     e, a, axis = _single(path, cols, "absorbance", density=False)
     return Absorption(e, a, meta={"source": str(path), "axis": axis})
 
@@ -159,6 +182,7 @@ def read_absorption(path) -> Absorption:
 def read_decay(path) -> Decay:
     """A single trace (e.g. an IRF): ``time_ns``, ``counts``."""
     cols = read_columns(path, ["time_ns", "counts"])
+    _not_all_zero(path, cols["counts"], "counts")
     order = np.argsort(cols["time_ns"], kind="stable")
     t = cols["time_ns"][order]
     if np.any(np.diff(t) == 0):
@@ -200,6 +224,7 @@ def _grid(path, group_vals, axis_vals, values, rows, *, group_name, axis_name):
 
 def _series(path, group, value_col, *, density, positive_group=True):
     cols = read_columns(path, [group, value_col], alternatives=[("energy_eV", "wavelength_nm")])
+    _not_all_zero(path, cols[value_col], value_col)
     if positive_group and np.any(cols[group] <= 0):
         row = int(cols["_row"][np.argmax(cols[group] <= 0)])
         raise InputError(
@@ -252,6 +277,7 @@ def read_decay_series(path) -> DecaySeries:
     """``trpl_series``: ``fluence_mJ_cm2``, ``time_ns``, ``counts`` → DecaySeries (F, T)."""
     column = _excitation_column(path)
     cols = read_columns(path, [column, "time_ns", "counts"])
+    _not_all_zero(path, cols["counts"], "counts")
     if np.any(cols[column] <= 0):
         row = int(cols["_row"][np.argmax(cols[column] <= 0)])
         raise InputError(f"{path}, row {row}, column {column}: the excitation must be > 0.")
@@ -275,6 +301,7 @@ def read_knife_edge(path) -> KnifeEdge:
 def read_ta_map(path) -> TAMap:
     """``ta_map``: ``delay_ps``, axis, ``dA`` (OD; no Jacobian) → TAMap (D, M)."""
     cols = read_columns(path, ["delay_ps", "dA"], alternatives=[("energy_eV", "wavelength_nm")])
+    _not_all_zero(path, cols["dA"], "dA")
     e, _, axis = _energy_axis(path, cols, density=False)
     d, energy, grid = _grid(path, cols["delay_ps"], e, cols["dA"], cols["_row"],
                             group_name="delay_ps", axis_name=axis)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import math
 import re
 from pathlib import Path
@@ -30,7 +31,9 @@ import numpy as np
 
 from ..data import Decay, DecaySeries
 from ..errors import InputError
-from ._files import existing_file, make_decay
+from ._files import check_counts, existing_file, make_decay
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "parse_attenuation",
@@ -85,6 +88,37 @@ def _value_unit(text):
     return float(m.group(1)), m.group(2)
 
 
+def _check_fluotime_claims(path, header: dict, data: np.ndarray) -> None:
+    """Compare what the header claims with what the data hold (a truncated or damaged file).
+
+    ``Meas_PeakCounts`` is the maximum of the histogram: a file whose counts never reach
+    it (or exceed it) lost or changed bins, and is refused. The data of a lifetime
+    export span one laser period (1/``Sync_Frequency`` × ``Sync_SyncDiv``); a file
+    spanning less than half of it is reported in ``file_warnings`` and the log (an
+    export cut short, or a TCSPC range set shorter than the period).
+    """
+    peak, _ = _value_unit(header.get("Meas_PeakCounts"))
+    top = float(data[:, 1].max())
+    if peak is not None and math.isfinite(peak) and peak > 0 and not math.isclose(top, peak, rel_tol=1e-6):
+        raise InputError(f"{path}: the header says Meas_PeakCounts = {peak:g} but the largest count in the "
+                         f"data is {top:g}; bins are missing or damaged (a truncated file?); export it again.")
+
+
+def _fluotime_coverage(path, header: dict, time_ns: np.ndarray, warnings_: list[str]) -> None:
+    """Warn when the decay spans less than half the laser period the header gives."""
+    sync, _ = _value_unit(header.get("Sync_Frequency"))
+    div, _ = _value_unit(header.get("Sync_SyncDiv"))
+    if not sync or not math.isfinite(sync) or sync <= 0 or time_ns.size < 2:
+        return
+    period_ns = 1e9 / sync * (div if div and math.isfinite(div) and div >= 1 else 1.0)
+    span_ns = float(time_ns[-1] - time_ns[0] + (time_ns[1] - time_ns[0]))
+    if span_ns < 0.5 * period_ns:
+        msg = (f"the decay spans {span_ns:.6g} ns ({time_ns.size} bins) but one laser period is "
+               f"{period_ns:.6g} ns (Sync_Frequency {sync:g} Hz): the export may be truncated")
+        warnings_.append(msg)
+        log.warning("%s: %s", path, msg)
+
+
 def read_fluotime_dat(path, *, gate_ns=None) -> Decay:
     """One decay from a PicoQuant FluoTime / EasyTau ``.dat`` text export.
 
@@ -113,7 +147,8 @@ def read_fluotime_dat(path, *, gate_ns=None) -> Decay:
     multiphoton.errors.InputError: missing.dat: file not found; ...
     """
     path = existing_file(path)
-    lines = path.read_bytes().decode("latin-1").splitlines()
+    raw = path.read_bytes()
+    lines = raw.decode("latin-1").splitlines()
     try:
         start = next(i for i, line in enumerate(lines) if line.strip() == "Data:")
     except StopIteration:
@@ -146,9 +181,13 @@ def read_fluotime_dat(path, *, gate_ns=None) -> Decay:
         rows.append((t, c))
     if len(rows) < 2:
         raise InputError(f"{path}: fewer than two data rows after 'Data:'; the file is truncated.")
+    if not raw.endswith((b"\n", b"\r")):
+        raise InputError(f"{path}: the last line ({lines[-1].strip()[:40]!r}) has no line end: the file was "
+                         f"cut while being written or copied ({len(rows)} bins kept); export it again.")
     data = np.array(rows)
     if np.any(~np.isfinite(data)) or np.any(np.diff(data[:, 0]) <= 0):
         raise InputError(f"{path}: the time column must be finite and strictly increasing.")
+    _check_fluotime_claims(path, header, data)
     time_ns = data[:, 0] * _TIME_UNITS[unit]
     bin_width, bw_unit = _value_unit(header.get("Meas_BinWidth"))
     bin_width_ns = bin_width * _TIME_UNITS[bw_unit] if bin_width is not None and bw_unit in _TIME_UNITS else None
@@ -172,6 +211,7 @@ def read_fluotime_dat(path, *, gate_ns=None) -> Decay:
     elif transmission is not None and sample_od is not None and not math.isclose(od, sample_od, abs_tol=1e-6):
         warnings_.append(f"Exc_Attenuation (OD {od}) disagrees with the sample name (OD {sample_od}); "
                          f"Exc_Attenuation is used")
+    _fluotime_coverage(path, header, time_ns, warnings_)
     exc_wl, _ = _value_unit(header.get("Exc_Wavelength"))
     det_wl, _ = _value_unit(header.get("Det_Wavelength"))
     sync, _ = _value_unit(header.get("Sync_Frequency"))
@@ -230,7 +270,12 @@ def read_trpl_csv_raw(path, *, meta_rows=None, time_unit="ns"):
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    rows = [r for r in csv.reader(io.StringIO(text), dialect) if any(c.strip() for c in r)]
+    reader = csv.reader(io.StringIO(text), dialect)
+    try:
+        rows = [r for r in reader if any(c.strip() for c in r)]
+    except csv.Error as exc:  # a field over csv.field_size_limit() (128 KiB), a NUL byte, …
+        raise InputError(f"{path}, line {reader.line_num}: not a readable CSV ({exc}); a cell holds one "
+                         "number: check the delimiter and the quotes of that line.") from None
     if len(rows) < 3:
         raise InputError(f"{path}: fewer than three non-empty rows; expected a title row and data rows.")
     titles = [c.strip() for c in rows[0]]
@@ -264,6 +309,7 @@ def read_trpl_csv_raw(path, *, meta_rows=None, time_unit="ns"):
         raise InputError(f"{path}: non-finite values (NaN/inf) in the transients.")
     time_ns = body[:, 0] * _TIME_UNITS[time_unit]
     counts = body[:, 1:].T.copy()
+    check_counts(path, counts, what="counts of the transients")
     meta: dict[str, Any] = {
         "format": "trpl-csv",
         "file": path.name,
@@ -277,6 +323,10 @@ def read_trpl_csv_raw(path, *, meta_rows=None, time_unit="ns"):
     for i, name in enumerate(names):
         meta[name] = table[i, 1:].tolist()
     if "nd_filter_od" in meta:
+        od = np.asarray(meta["nd_filter_od"], dtype=float)
+        if not np.all(np.isfinite(od) & (np.abs(od) <= 20)):
+            raise InputError(f"{path}: the ND filter row gives OD {meta['nd_filter_od']}; an optical density "
+                             "is finite and within ±20; check the metadata rows (meta_rows=[…]).")
         meta["attenuation"] = [10.0 ** x for x in meta["nd_filter_od"]]
     return time_ns, counts, meta
 
@@ -343,6 +393,9 @@ def read_trpl_csv(path, *, fluence_mJ_cm2=None, fluence_per_power_mJ_cm2=None, m
         )
     if np.any(~np.isfinite(fluence)) or np.any(fluence < 0):
         raise InputError(f"{path}: fluences must be finite and ≥ 0, got {fluence.tolist()}.")
+    if not np.any(fluence > 0):
+        raise InputError(f"{path}: every fluence is zero ({fluence.tolist()}); give fluence_mJ_cm2=[one per "
+                         "column] or a fluence_per_power_mJ_cm2 > 0.")
     order = np.argsort(fluence, kind="stable")
     for key in ("columns", *meta["meta_rows"], "attenuation"):
         if key in meta:

@@ -111,7 +111,7 @@ def detect_format(path) -> str:
         return "ta-ascii"
     raise InputError(
         f"{path}: cannot tell the file format from its first bytes or its extension {ext or '(none)'!r}; "
-        f"pass fmt= one of {', '.join(FORMATS)}."
+        f"pass the format (manifest key `format`, `inspect --format`): one of {', '.join(FORMATS)}."
     )
 
 

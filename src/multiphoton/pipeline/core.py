@@ -6,8 +6,8 @@ on the order of a tuple), loads each measurement's files, runs its step, and rec
 what it returns in a :class:`~multiphoton.results.Results`. Two measurements of one
 sample that both provide a quantity are an error unless the manifest's
 ``provides = [...]`` says which gives what; a step's ``fallback`` quantity is used only
-when no provider succeeded. :func:`write_outputs` writes the output directory
-atomically.
+when no provider succeeded. The output folder is written by
+:mod:`multiphoton.pipeline.output` (``write_outputs`` is re-exported here).
 """
 from __future__ import annotations
 
@@ -17,8 +17,6 @@ import json
 import logging
 import math
 import os
-import shutil
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -32,9 +30,10 @@ from ..io.schema import nearest
 from ..results import Results
 from . import fluence
 from .loading import Loader
+from .output import write_outputs
 from .steps import SAMPLE, STEPS, Step, StepResult, all_quantities
 
-__all__ = ["analyze", "plan", "Planned", "record", "write_outputs"]
+__all__ = ["analyze", "plan", "Planned", "record", "write_outputs", "protected_paths"]
 
 log = logging.getLogger(__name__)
 
@@ -218,6 +217,25 @@ def _inputs(manifest: Manifest, samples: Iterable[str]) -> list[dict[str, Any]]:
     return out
 
 
+def _sources(manifest: Manifest) -> list[Path]:
+    """The manifest and every file it names (every sample), absolute."""
+    out = [manifest.path.resolve()]
+    for m in manifest.measurements:
+        out.extend(Path(p).resolve() for p in list(m.files.values()) + [s.path for s in m.series])
+    return list(dict.fromkeys(out))
+
+
+def protected_paths(manifest_path) -> list[Path]:
+    """The manifest and every input file it names: what an output folder must never hold.
+
+    Raises
+    ------
+    InputError
+        The manifest cannot be read (the same error :func:`analyze` would give).
+    """
+    return _sources(read_manifest(manifest_path))
+
+
 def analyze(manifest_path, *, only: Iterable[str] | None = None, samples: Iterable[str] | None = None,
             progress: Callable[[str], None] | None = None) -> Results:
     """Run every analysis the manifest's measurements allow.
@@ -256,48 +274,10 @@ def analyze(manifest_path, *, only: Iterable[str] | None = None, samples: Iterab
     for sid, nodes in planned.items():
         _run_sample(sid, nodes, loader, results, progress)
     results.inputs.extend(_inputs(manifest, planned))
+    results.sources = _sources(manifest)
     if only is not None:
         keep = set(only)
         for sid in results.samples:
             results.samples[sid] = {q: e for q, e in results.samples[sid].items() if q in keep}
         results.warnings = [w for w in results.warnings if w.quantity in keep]
     return results
-
-
-def write_outputs(results: Results, out_dir, *, force: bool = False, report: bool = True) -> dict[str, Path]:
-    """Write results.json, plot_data.json, manifest.toml and the report into ``out_dir`` atomically.
-
-    Everything is written to a temporary sibling directory first and renamed into place
-    at the end, so a failure leaves no half-written output.
-
-    Parameters
-    ----------
-    out_dir : path-like
-        Output directory; must not exist or be empty unless ``force`` (then it is replaced).
-    """
-    out = Path(out_dir).resolve()
-    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not force:
-        raise FileExistsError(f"{out} exists and is not empty; choose another --out or pass --force to replace it.")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    try:
-        (tmp / "results.json").write_text(json.dumps(results.to_json(), indent=2, allow_nan=False) + "\n",
-                                          encoding="utf-8")
-        (tmp / "plot_data.json").write_text(json.dumps(results.plots_to_json(), allow_nan=False) + "\n",
-                                            encoding="utf-8")
-        (tmp / "manifest.toml").write_text(results.manifest_text, encoding="utf-8")
-        if report:
-            from ..report import write_report
-
-            write_report(results, tmp)
-        if out.exists():
-            trash = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-            os.replace(out, trash / out.name)
-            os.replace(tmp, out)
-            shutil.rmtree(trash, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return {p.name: p for p in out.iterdir()}

@@ -111,7 +111,7 @@ def load_results(results_json_path: str | Path) -> Results:
     manifest_text = manifest_path.read_text(encoding="utf-8") if manifest_path.exists() else ""
     try:
         return Results.from_json(doc, plots=plots, manifest_text=manifest_text)
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:  # e.g. "samples" a list
         raise InputError(
             f"{path}: cannot read the results ({exc!r}); pass the results.json written by "
             "`multiphoton analyze`"

@@ -89,6 +89,12 @@ def run_tpef(data, o: TPEFOptions, inputs) -> StepResult:
     f2r = cross_section.quadratic_coefficient(r2.fluence_mJ_cm2, ir2, mask=mask_r)
     f1x = cross_section.integrated_with_noise(s1.energy_eV, s1.counts)
     f1r = cross_section.integrated_with_noise(r1.energy_eV, r1.counts)
+    for label, area in (("sample_1p", f1x), ("reference_1p", f1r)):
+        value = float(getattr(area, "nominal_value", area))
+        if not value > 0:  # σ₂ would be 0 (reference) or infinite (sample), with a zero stderr
+            raise InputError(f"{o.where}, {label}: the one-photon PL spectrum integrates to {value:g} "
+                             "counts·eV (≤ 0); σ₂ needs a measured spectrum with positive emission; "
+                             "check the file and its background subtraction.")
     ref2, src2, ref1, src1, lookups = _reference(o)
     out.add("pl_order", powerlaw.power_law_order(s2.fluence_mJ_cm2, is2))
     sigma1, src_s1 = _sample_sigma1(o, inputs, o.excitation_1p_eV)
