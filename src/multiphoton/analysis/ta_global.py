@@ -455,7 +455,7 @@ def fit_global(delay_ps, energy_eV, dA, *, n_components, offset=True, artefact=T
     with their spectra. Warnings (``warnings``, and each Estimate's ``message``): a lifetime
     shorter than a third of the IRF σ or longer than three times the window, two lifetimes
     within 10 % of each other, a fitted time zero outside the delays, a given chirp
-    polynomial that misses the rise of the data by more than max(2 FWHM, 3 delay steps) rms.
+    polynomial that misses the steepest rise of the data by more than max(5 delay steps, 0.3 ps) rms.
 
     Examples
     --------
@@ -594,7 +594,7 @@ def _warnings(taus, sigma, d, e, y, w, t0, prob):
         if np.any(strong):
             rms = float(np.sqrt(np.average((rise - t0)[strong] ** 2, weights=weight[strong])))
             step = float(np.median(np.diff(d)[np.argsort(np.abs(d[1:] - np.median(t0)))[:5]]))
-            if rms > max(2.0 * _FWHM_PER_SIGMA * sigma, 3.0 * step):
+            if rms > max(5.0 * step, 0.3):
                 out.append(f"the given chirp polynomial misses the rise of the data by {rms:.3g} ps rms; "
                            "fit it instead (omit `chirp_t0_coeffs_ps`)")
     return out

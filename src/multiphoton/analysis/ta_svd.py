@@ -118,7 +118,10 @@ def choose_components(delay_ps, energy_eV, dA, *, max_components=4, min_gain=0.0
     Returns
     -------
     (int, GlobalFit, str)
-        K, its fit, and the reason K + 1 was refused.
+        K, its fit, and the reason K + 1 was refused. The Estimates' ``details`` are
+        ``fit_global``'s: ``n_components``, ``offset``, ``artefact``, ``chirp_fitted``,
+        ``chirp_order``, ``energy_ref_eV``, ``n_delays``, ``n_energies``, ``n_points``,
+        ``nfev``, ``stderr``.
 
     Notes
     -----

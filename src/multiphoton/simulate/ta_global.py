@@ -31,7 +31,7 @@ def global_ta_delays(n_delays: int = 200, *, t_min_ps: float = -1.0, t_max_ps: f
     """
     n_lin = min(int(round((5.0 - t_min_ps) / step_ps)) + 1, n_delays // 2)
     lin = t_min_ps + step_ps * np.arange(n_lin)
-    log = np.geomspace(lin[-1] + step_ps, t_max_ps, n_delays - n_lin)
+    log = np.geomspace(max(lin[-1], 0.0) + step_ps, t_max_ps, n_delays - n_lin)
     return np.concatenate([lin, log])
 
 
