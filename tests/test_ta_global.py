@@ -208,3 +208,25 @@ def test_hippius_map_three_components():
     res = fit_global(m.delay_ps, m.energy_eV, m.dA, n_components=3)
     assert res.success, res.message
     np.testing.assert_allclose([t.value for t in res.taus], [1.605, 21.19, 50.47], rtol=0.01)
+
+
+# pyglotaran 0.7.5 on the same map and model (benchmarks/pyglotaran_ta.py, run 2026-12-01 in a
+# separate venv): 3 parallel exponentials + non-decaying compartment + coherent artefact
+# (order 1), Gaussian IRF, centre dispersion quadratic in (λ − 550 nm)/100 nm.
+PYGLOTARAN_TAU_PS = [0.14314415357800409, 16.348806259910727, 58.53153290408311]
+PYGLOTARAN_TAU_STDERR_PS = [0.0021236283654229977, 0.14223100735082927, 0.19782448252907087]
+PYGLOTARAN_IRF_SIGMA_PS = 0.06298411401357255
+
+
+@pytest.mark.skipif(not HIPPIUS.exists(), reason="real TA file not present")
+def test_hippius_map_agrees_with_pyglotaran_for_the_same_model():
+    """Same model as pyglotaran (chirp in wavelength): τ within 0.1 % (a tenth of a stderr)."""
+    from multiphoton.io.ta_ascii import read_ta_ascii
+    m = read_ta_ascii(HIPPIUS)
+    res = fit_global(m.delay_ps, m.energy_eV, m.dA, n_components=3, chirp_wavelength_ref_nm=550.0)
+    assert res.success, res.message
+    got = np.array([t.value for t in res.taus])
+    np.testing.assert_allclose(got, PYGLOTARAN_TAU_PS, rtol=1e-3)
+    # stderrs: the same linearised covariance, within 15 %
+    np.testing.assert_allclose([t.stderr for t in res.taus], PYGLOTARAN_TAU_STDERR_PS, rtol=0.15)
+    assert abs(res.irf_fwhm.value / 2.3548200450309493 - PYGLOTARAN_IRF_SIGMA_PS) < 1e-3

@@ -30,6 +30,7 @@ import numpy as np
 from scipy import optimize, special
 from scipy.ndimage import uniform_filter1d
 
+from ..constants import HC_EV_NM
 from ..errors import InputError
 from ..results import Estimate
 from .varpro import _cov_from_jac
@@ -394,7 +395,8 @@ def _bateman(rates):
 
 
 def fit_global(delay_ps, energy_eV, dA, *, n_components, offset=True, artefact=True, chirp_order=2,
-               chirp_coeffs_ps=None, energy_ref_eV=None, irf_fwhm_ps=None, max_nfev=200) -> GlobalFit:
+               chirp_coeffs_ps=None, energy_ref_eV=None, chirp_wavelength_ref_nm=None, irf_fwhm_ps=None,
+               max_nfev=200) -> GlobalFit:
     """Global lifetime analysis of a TA map: K exponentials ⊗ Gaussian IRF, chirped time zero.
 
     Parameters
@@ -422,6 +424,9 @@ def fit_global(delay_ps, energy_eV, dA, *, n_components, offset=True, artefact=T
     energy_ref_eV : float, optional
         Expansion energy of the chirp polynomial (eV). Default: 0 for given coefficients
         (as the ``chirp_energy_ref_eV`` option), the middle of the probe range for a fit.
+    chirp_wavelength_ref_nm : float, optional
+        When given, t₀ is a polynomial in (λ − λ_ref)/(100 nm) with λ = hc/E instead of in
+        E − E_ref (glotaran's and pyglotaran's convention; coefficients in ps/(100 nm)ᵖ).
     irf_fwhm_ps : float, optional
         Starting value of the IRF FWHM (ps); default twice the delay step at time zero.
     max_nfev : int, optional
@@ -432,7 +437,8 @@ def fit_global(delay_ps, energy_eV, dA, *, n_components, offset=True, artefact=T
     GlobalFit
         Lifetimes, IRF width and chirp as :class:`~multiphoton.results.Estimate`, the
         DAS, EAS, model and residual maps. Each Estimate's ``details``: ``n_components``,
-        ``offset``, ``artefact``, ``chirp_fitted``, ``chirp_order``, ``energy_ref_eV``, ``n_delays``,
+        ``offset``, ``artefact``, ``chirp_fitted``, ``chirp_order``, ``energy_ref_eV`` (NaN for a
+        chirp in wavelength), ``chirp_wavelength_ref_nm`` (NaN for a chirp in energy), ``n_delays``,
         ``n_energies``, ``n_points`` (finite values fitted), ``nfev`` (model evaluations),
         ``stderr`` (what the standard error contains).
 
@@ -481,10 +487,15 @@ def fit_global(delay_ps, energy_eV, dA, *, n_components, offset=True, artefact=T
     _check_sizes(d.size, e.size, k_n, bool(offset) + bool(artefact), max(chirp_order, -1))
     e_ref = float(energy_ref_eV) if energy_ref_eV is not None else (
         0.0 if fixed is not None else round(float(0.5 * (e[0] + e[-1])), 3))
-    x = e - e_ref
+    if chirp_wavelength_ref_nm is not None:
+        e_ref = math.nan
+        x = (HC_EV_NM / e - float(chirp_wavelength_ref_nm)) / 100.0
+    else:
+        x = e - e_ref
     y = a.T
     w = np.isfinite(y).astype(float)
     prob = _Problem(d, x, np.nan_to_num(y), w, k_n, bool(offset), chirp_order, fixed, bool(artefact))
+    prob.wl_ref = math.nan if chirp_wavelength_ref_nm is None else float(chirp_wavelength_ref_nm)
     theta0 = _start(d, x, np.nan_to_num(y), w, k_n, chirp_order, fixed, irf_fwhm_ps)
     with np.errstate(all="ignore"):
         stride = -(-e.size // 100)
@@ -541,6 +552,7 @@ def _finish(prob, sol, d, e, y, w, e_ref, notes, *, offset):
         eas = eas_se = np.full_like(das, np.nan)
     details = {"n_components": k_n, "offset": offset, "artefact": prob.artefact, "chirp_fitted": prob.p_n > 0,
                "chirp_order": prob.p_n - 1 if prob.p_n else len(coeffs) - 1, "energy_ref_eV": e_ref,
+               "chirp_wavelength_ref_nm": prob.wl_ref,
                "n_delays": int(d.size), "n_energies": int(e.size), "n_points": n_pts, "nfev": int(sol.nfev),
                "stderr": "white noise of one level, scaled by the reduced chi-square; "
                          "correlations with all other parameters included; no model error"}
@@ -555,12 +567,13 @@ def _finish(prob, sol, d, e, y, w, e_ref, notes, *, offset):
     tau_est = tuple(est(t, s, "ta-global-varpro", "ps") for t, s in zip(taus, se_tau))
     fwhm = _FWHM_PER_SIGMA * sigma
     irf = est(fwhm, fwhm * math.sqrt(max(cov[k_n, k_n], 0.0)), "ta-global-varpro", "ps")
+    per = "eV" if math.isnan(prob.wl_ref) else "(100 nm)"
     if prob.p_n:
         se_p = np.sqrt(np.clip(np.diag(cov)[k_n + 1:], 0, None))
-        chirp = tuple(est(c, s, "ta-global-varpro", f"ps/eV^{i}" if i else "ps")
+        chirp = tuple(est(c, s, "ta-global-varpro", f"ps/{per}^{i}" if i else "ps")
                       for i, (c, s) in enumerate(zip(coeffs, se_p)))
     else:
-        chirp = tuple(Estimate(value=float(c), stderr=0.0, method="given", unit=f"ps/eV^{i}" if i else "ps",
+        chirp = tuple(Estimate(value=float(c), stderr=0.0, method="given", unit=f"ps/{per}^{i}" if i else "ps",
                                details=details) for i, c in enumerate(coeffs))
     return GlobalFit(
         taus=tau_est, irf_fwhm=irf, chirp=chirp, energy_ref_eV=e_ref, delay_ps=d, energy_eV=e, t0_ps=t0,

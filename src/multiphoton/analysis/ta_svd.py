@@ -120,7 +120,7 @@ def choose_components(delay_ps, energy_eV, dA, *, max_components=4, min_gain=0.0
     (int, GlobalFit, str)
         K, its fit, and the reason K + 1 was refused. The Estimates' ``details`` are
         ``fit_global``'s: ``n_components``, ``offset``, ``artefact``, ``chirp_fitted``,
-        ``chirp_order``, ``energy_ref_eV``, ``n_delays``, ``n_energies``, ``n_points``,
+        ``chirp_order``, ``energy_ref_eV``, ``chirp_wavelength_ref_nm``, ``n_delays``, ``n_energies``, ``n_points``,
         ``nfev``, ``stderr``.
 
     Notes
