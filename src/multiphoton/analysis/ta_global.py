@@ -42,6 +42,7 @@ MAX_COMPONENTS = 6
 
 _FWHM_PER_SIGMA = 2.0 * math.sqrt(2.0 * math.log(2.0))
 _SQRT2 = math.sqrt(2.0)
+_TOL = (1e-6, 1e-8)  # xtol, ftol of the final pass: θ steps ≪ its stderr (~1e-2 relative)
 
 
 @dataclass(frozen=True, eq=False)
@@ -504,9 +505,9 @@ def fit_global(delay_ps, energy_eV, dA, *, n_components, offset=True, artefact=T
             coarse = _Problem(d, x[sub], np.nan_to_num(y)[sub], w[sub], k_n, bool(offset), chirp_order,
                               fixed, bool(artefact))
             theta0 = optimize.least_squares(coarse.solve, theta0, jac=coarse.jacobian, method="lm",
-                                            x_scale="jac", max_nfev=max_nfev, xtol=1e-5, ftol=1e-6).x
+                                            x_scale="jac", max_nfev=max_nfev, xtol=1e-5, ftol=1e-6).x  # noqa: E501
         sol = optimize.least_squares(prob.solve, theta0, jac=prob.jacobian, method="lm",
-                                     x_scale="jac", max_nfev=max_nfev, xtol=1e-6, ftol=1e-8)
+                                     x_scale="jac", max_nfev=max_nfev, xtol=_TOL[0], ftol=_TOL[1])
         out = _finish(prob, sol, d, e, y, w, e_ref, notes, offset=bool(offset))
     return out
 
@@ -555,7 +556,9 @@ def _finish(prob, sol, d, e, y, w, e_ref, notes, *, offset):
                "chirp_wavelength_ref_nm": prob.wl_ref,
                "n_delays": int(d.size), "n_energies": int(e.size), "n_points": n_pts, "nfev": int(sol.nfev),
                "stderr": "white noise of one level, scaled by the reduced chi-square; "
-                         "correlations with all other parameters included; no model error"}
+                         "correlations with all other parameters included; no model error"
+                         + ("; with the artefact fitted, the IRF and chirp stderrs are linearised "
+                            "and under-cover (docs/ta-global.md)" if prob.artefact else "")}
     text = "; ".join(warnings)
     common = dict(success=ok, message=msg or text, reduced_chi2=s2, details=details)
 
