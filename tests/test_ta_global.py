@@ -280,3 +280,15 @@ def test_every_ta_reader_gives_the_same_lifetimes(tmp_path):
     np.testing.assert_allclose(taus[2], taus[0], rtol=1e-5)
     for t, tt, est in zip(taus[0], sim["truth"]["tau_ps"], res.taus):
         assert abs(t - tt) < 4 * est.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not HIPPIUS.exists(), reason="real TA file not present")
+def test_hippius_four_components_fail_the_sub_irf_lifetime():
+    """K = 4 on the Hippius map: the extra lifetime runs below the IRF and is not reported."""
+    from multiphoton.io.ta_ascii import read_ta_ascii
+    m = read_ta_ascii(HIPPIUS)
+    res = fit_global(m.delay_ps, m.energy_eV, m.dA, n_components=4)
+    assert not res.taus[0].success and np.isnan(res.taus[0].value)
+    assert "shorter than the IRF" in res.taus[0].message
+    assert all(t.success for t in res.taus[1:])

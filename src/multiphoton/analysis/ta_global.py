@@ -24,6 +24,7 @@ References
 from __future__ import annotations
 
 import math
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -461,7 +462,8 @@ def fit_global(delay_ps, energy_eV, dA, *, n_components, offset=True, artefact=T
     τ = 1/k, FWHM = 2√(2 ln 2) σ, stderrs by the delta method. Lifetimes are sorted ascending
     with their spectra. Warnings (``warnings``, and each Estimate's ``message``): a lifetime
     shorter than a third of the IRF σ or longer than three times the window, two lifetimes
-    within 10 % of each other, a fitted time zero outside the delays, a given chirp
+    within 10 % of each other (those lifetimes are then failed Estimates: NaN, success False,
+    the warning as message), a fitted time zero outside the delays, a given chirp
     polynomial that misses the steepest rise of the data by more than max(5 delay steps, 0.3 ps) rms.
 
     Examples
@@ -567,7 +569,8 @@ def _finish(prob, sol, d, e, y, w, e_ref, notes, *, offset):
             return Estimate(value=math.nan, stderr=math.nan, method=method, unit=unit, **common)
         return Estimate(value=float(value), stderr=float(se), method=method, unit=unit, **common)
 
-    tau_est = tuple(est(t, s, "ta-global-varpro", "ps") for t, s in zip(taus, se_tau))
+    tau_est = tuple(_unresolved(est(t, s, "ta-global-varpro", "ps"), i, warnings)
+                    for i, (t, s) in enumerate(zip(taus, se_tau), 1))
     fwhm = _FWHM_PER_SIGMA * sigma
     irf = est(fwhm, fwhm * math.sqrt(max(cov[k_n, k_n], 0.0)), "ta-global-varpro", "ps")
     per = "eV" if math.isnan(prob.wl_ref) else "(100 nm)"
@@ -584,6 +587,14 @@ def _finish(prob, sol, d, e, y, w, e_ref, notes, *, offset):
         offset_stderr=se_c[:, k_n] if offset else None, eas=eas, eas_stderr=eas_se,
         fit=fit.T, residual=(np.where(w > 0, y, np.nan) - fit).T, noise_od=math.sqrt(s2) if s2 >= 0 else math.nan,
         reduced_chi2=s2, success=ok, message=msg or text, warnings=tuple(warnings))
+
+
+def _unresolved(tau, i, warnings):
+    """A lifetime that a warning calls unresolved becomes a failed Estimate saying why."""
+    why = [w for w in warnings if "not resolve" in w and (w.startswith(f"τ{i} ") or f"and τ{i} " in w)]
+    if not why or not tau.success:
+        return tau
+    return dataclasses.replace(tau, value=math.nan, stderr=math.nan, success=False, message="; ".join(why))
 
 
 def _warnings(taus, sigma, d, e, y, w, t0, prob):
