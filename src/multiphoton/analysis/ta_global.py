@@ -464,7 +464,10 @@ def fit_global(delay_ps, energy_eV, dA, *, n_components, offset=True, artefact=T
     shorter than a third of the IRF σ or longer than three times the window, two lifetimes
     within 10 % of each other (those lifetimes are then failed Estimates: NaN, success False,
     the warning as message), a fitted time zero outside the delays, a given chirp
-    polynomial that misses the steepest rise of the data by more than max(5 delay steps, 0.3 ps) rms.
+    polynomial that misses the steepest rise of the data by more than max(5 delay steps, 0.3 ps) rms,
+    an artefact term fitted but nowhere above 5 stderr (with it, a shift of t₀ is compensated to
+    first order by the DAS and the artefact, ∂f/∂t₀ = k f − g: t₀ and σ are identified by the
+    artefact alone).
 
     Examples
     --------
@@ -541,6 +544,14 @@ def _finish(prob, sol, d, e, y, w, e_ref, notes, *, offset):
     se_c = np.sqrt(np.clip(np.einsum("mll->ml", cov_c), 0, None))
     fit = np.where(w > 0, np.einsum("mdl,ml->md", phi[:, :, lin], coef), np.nan)
     warnings = list(notes) + _warnings(taus, sigma, d, e, y, w, t0, prob)
+    if prob.artefact and prob.p_n:
+        # a t0 shift of the exponentials is compensated to first order by the DAS and an
+        # artefact term (∂f/∂t0 = k f − g): t0 and σ are then identified by the artefact alone
+        za = np.abs(coef[:, -1]) / np.where(se_c[:, -1] > 0, se_c[:, -1], np.inf)
+        if not np.any(za > 5.0):
+            warnings.append("the coherent-artefact term is nowhere significant (|amplitude| < 5 stderr): "
+                            "the fitted chirp and IRF width are not identified and their stderrs are "
+                            "meaningless; set `global_artefact = false`")
     ok = bool(sol.status > 0 and math.isfinite(s2) and np.all(np.isfinite(cov)))
     msg = "" if ok else (f"the global fit did not converge ({sol.message}); try another "
                          "`global_components` or give the chirp")
@@ -559,8 +570,8 @@ def _finish(prob, sol, d, e, y, w, e_ref, notes, *, offset):
                "n_delays": int(d.size), "n_energies": int(e.size), "n_points": n_pts, "nfev": int(sol.nfev),
                "stderr": "white noise of one level, scaled by the reduced chi-square; "
                          "correlations with all other parameters included; no model error"
-                         + ("; with the artefact fitted, the IRF and chirp stderrs are linearised "
-                            "and under-cover (docs/ta-global.md)" if prob.artefact else "")}
+                         + ("; with the artefact fitted, the chirp and IRF width are identified by the "
+                            "artefact alone (docs/ta-global.md)" if prob.artefact else "")}
     text = "; ".join(warnings)
     common = dict(success=ok, message=msg or text, reduced_chi2=s2, details=details)
 

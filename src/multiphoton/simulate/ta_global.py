@@ -36,8 +36,9 @@ def global_ta_delays(n_delays: int = 200, *, t_min_ps: float = -1.0, t_max_ps: f
 
 
 def global_ta_model(delay_ps, energy_eV, *, tau_ps, das, offset=None, irf_fwhm_ps, chirp_coeffs_ps,
-                    energy_ref_eV) -> np.ndarray:
-    """Noise-free ΔA (D, M) in OD for lifetimes ``tau_ps`` (K,), spectra ``das`` (K, M), ``offset`` (M,).
+                    energy_ref_eV, artefact=None) -> np.ndarray:
+    """Noise-free ΔA (D, M) in OD for lifetimes ``tau_ps`` (K,), spectra ``das`` (K, M), ``offset`` (M,)
+    and a coherent artefact ``artefact`` (M,) · exp(−(t − t₀)²/2σ²).
 
     Examples
     --------
@@ -58,6 +59,8 @@ def global_ta_model(delay_ps, energy_eV, *, tau_ps, das, offset=None, irf_fwhm_p
                                                  + special.log_ndtr(d / sigma - k * sigma))
     if offset is not None:
         out += np.asarray(offset)[None, :] * special.ndtr(d / sigma)
+    if artefact is not None:
+        out += np.asarray(artefact)[None, :] * np.exp(-0.5 * (d / sigma) ** 2)
     return out
 
 
@@ -73,7 +76,7 @@ def _band(e, rng, scale):
 
 def global_ta_map(rng, *, n_delays=200, n_energies=80, n_components=2, offset=True, tau_ps=None,
                   irf_fwhm_ps=None, chirp_coeffs_ps=None, noise_od=1e-3, energy_range_eV=(1.8, 2.6),
-                  amplitude_od=0.02):
+                  amplitude_od=0.02, artefact_od=0.0):
     """A noisy TA map with known lifetimes, DAS, IRF width and chirp, drawn from ``rng``.
 
     Parameters
@@ -93,13 +96,15 @@ def global_ta_map(rng, *, n_delays=200, n_energies=80, n_components=2, offset=Tr
     energy_range_eV : (float, float)
     amplitude_od : float
         Scale of the spectra (OD).
+    artefact_od : float
+        Scale of a coherent-artefact spectrum (OD), sloped and nowhere zero; 0 for none.
 
     Returns
     -------
     dict
         ``delay_ps`` (D,), ``energy_eV`` (M,), ``dA`` (D, M) and ``truth``: ``tau_ps``,
         ``das`` (K, M), ``offset`` (M,) or None, ``irf_fwhm_ps``, ``chirp_coeffs_ps``,
-        ``energy_ref_eV``, ``noise_od``.
+        ``energy_ref_eV``, ``noise_od``, ``artefact`` (M,) or None.
 
     Examples
     --------
@@ -119,10 +124,12 @@ def global_ta_map(rng, *, n_delays=200, n_energies=80, n_components=2, offset=Tr
     e_ref = round(0.5 * (e[0] + e[-1]), 3)
     das = np.stack([_band(e, rng, amplitude_od) for _ in tau_ps])
     off = _band(e, rng, 0.3 * amplitude_od) if offset else None
+    # cross-phase modulation spans the whole probe window: a sloped, never-zero spectrum
+    art = artefact_od * (0.5 + rng.uniform(0.0, 1.0) * (e - e[0]) / (e[-1] - e[0])) if artefact_od else None
     clean = global_ta_model(d, e, tau_ps=tau_ps, das=das, offset=off, irf_fwhm_ps=irf_fwhm_ps,
-                            chirp_coeffs_ps=chirp_coeffs_ps, energy_ref_eV=e_ref)
+                            chirp_coeffs_ps=chirp_coeffs_ps, energy_ref_eV=e_ref, artefact=art)
     noisy = clean + rng.normal(0.0, noise_od, clean.shape)
     truth = {"tau_ps": tau_ps, "das": das, "offset": off, "irf_fwhm_ps": float(irf_fwhm_ps),
              "chirp_coeffs_ps": [float(c) for c in chirp_coeffs_ps], "energy_ref_eV": e_ref,
-             "noise_od": float(noise_od)}
+             "noise_od": float(noise_od), "artefact": art}
     return {"delay_ps": d, "energy_eV": e, "dA": noisy, "truth": truth}
