@@ -504,17 +504,34 @@ def fit_global(delay_ps, energy_eV, dA, *, n_components, offset=True, artefact=T
     prob.wl_ref = math.nan if chirp_wavelength_ref_nm is None else float(chirp_wavelength_ref_nm)
     theta0 = _start(d, x, np.nan_to_num(y), w, k_n, chirp_order, fixed, irf_fwhm_ps)
     with np.errstate(all="ignore"):
-        stride = -(-e.size // 100)
-        if stride > 1:  # a first pass on every stride-th energy: θ is shared, ~3× cheaper steps
-            sub = slice(None, None, stride)
-            coarse = _Problem(d, x[sub], np.nan_to_num(y)[sub], w[sub], k_n, bool(offset), chirp_order,
-                              fixed, bool(artefact))
-            theta0 = optimize.least_squares(coarse.solve, theta0, jac=coarse.jacobian, method="lm",
-                                            x_scale="jac", max_nfev=max_nfev, xtol=1e-5, ftol=1e-6).x  # noqa: E501
+        theta0 = _presolve(prob, theta0, np.nan_to_num(y), w, max_nfev)
         sol = optimize.least_squares(prob.solve, theta0, jac=prob.jacobian, method="lm",
                                      x_scale="jac", max_nfev=max_nfev, xtol=_TOL[0], ftol=_TOL[1])
         out = _finish(prob, sol, d, e, y, w, e_ref, notes, offset=bool(offset))
     return out
+
+
+def _presolve(prob, theta0, y, w, max_nfev):
+    """Loose solves from two starts (the τ as guessed, and 3× longer); the better one's θ.
+
+    On maps of more than 100 energies these run on every stride-th energy only (θ is shared
+    by all energies; each step ~3× cheaper). Two starts: a short lifetime and the artefact
+    term can trade places, a local minimum one start alone falls into now and then.
+    """
+    stride = -(-prob.x.size // 100)
+    sub = slice(None, None, stride)
+    p = prob if stride == 1 else _Problem(prob.t, prob.x[sub], y[sub], w[sub], prob.k_n, prob.offset,
+                                          prob.p_n - 1, prob.chirp_fixed, prob.artefact)
+    starts = [theta0]
+    if prob.k_n > 1:
+        starts.append(np.r_[theta0[:prob.k_n] - math.log(3.0), theta0[prob.k_n:]])
+    best = None
+    for start in starts:
+        sol = optimize.least_squares(p.solve, start, jac=p.jacobian, method="lm", x_scale="jac",
+                                     max_nfev=max_nfev, xtol=1e-5, ftol=1e-6)
+        if best is None or (np.isfinite(sol.cost) and sol.cost < best.cost):
+            best = sol
+    return best.x
 
 
 def _finish(prob, sol, d, e, y, w, e_ref, notes, *, offset):
