@@ -11,6 +11,7 @@ import dataclasses
 import numpy as np
 
 from multiphoton.plotdata import (
+    TAGlobalPlot,
     PLOT_TYPES, ASESeriesPlot, LaserSeriesPlot, PlotData, PLFluenceSeriesPlot, PLSpectrumPlot,
     TAMapPlot, TimeSeriesPlot, TPEFPlot, TRPLPlot,
 )
@@ -73,6 +74,7 @@ def make_plots(sample: str = "QS-4.5", *, seed: int = 0) -> list[PlotData]:
             delay_ps=delay.tolist(), energy_eV=energy.tolist(), net_absorbance=net.tolist(),
             ground_state=gs.tolist(), gain_delays_ps=[1, 10, 1000], bandwidth_delay_ps=10.0,
             gain_region_eV=[[1.85, 2.05]], noise_od=0.005, gain_lifetime_ns=3.4),
+        _ta_global(sample, delay, energy),
         LaserSeriesPlot(sample=sample, measurement=6,
             fluence_mJ_cm2=laser_f.tolist(), energy_eV=energy.tolist(),
             counts=[(l * _gauss(energy, 1.95, 0.003) + 20 * _gauss(energy, 1.93, 0.04)).tolist()
@@ -86,6 +88,24 @@ def make_plots(sample: str = "QS-4.5", *, seed: int = 0) -> list[PlotData]:
             mode_eV=mode_e.tolist(), mode_track=[0] * t_s.size + [1] * (t_s.size - 3),
             drift_meV_per_min=0.33, retention=2.0),
     ]
+
+
+def _ta_global(sample, delay, energy):
+    """A two-component global fit on the fixture's TA grid (exact model, small noise)."""
+    d, e = np.asarray(delay, float), np.asarray(energy, float)
+    das = np.stack([_gauss(e, 1.95, 0.03), -0.5 * _gauss(e, 2.05, 0.05)]) * 0.01
+    kin = np.stack([np.exp(-np.clip(d, 0, None) / t) * (d >= 0) for t in (2.0, 50.0)])
+    fit = kin.T @ das
+    res = 1e-4 * np.sin(np.add.outer(d, 30 * e))
+    u, s, vt = np.linalg.svd(fit + res, full_matrices=False)
+    return TAGlobalPlot(sample=sample, measurement=5, delay_ps=d.tolist(), energy_eV=e.tolist(),
+                        dA=(fit + res).tolist(), fit=fit.tolist(), residual=res.tolist(),
+                        singular_values=s.tolist(), svd_time_vectors=u[:, :3].T.tolist(),
+                        svd_spectral_vectors=vt[:3].tolist(), svd_rank=2, svd_threshold_od=1e-3,
+                        tau_ps=[2.0, 50.0], tau_stderr_ps=[0.1, 2.0], das=das.tolist(),
+                        das_stderr=(0.05 * np.abs(das) + 1e-5).tolist(), eas=das.tolist(),
+                        eas_stderr=(0.05 * np.abs(das) + 1e-5).tolist(), offset=(0.1 * das[0]).tolist(),
+                        t0_ps=(0.2 * (e - e.mean())).tolist(), irf_fwhm_ps=0.15, trace_energies_eV=[1.95, 2.05])
 
 
 OPTIONAL_KEYS = {

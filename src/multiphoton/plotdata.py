@@ -47,6 +47,7 @@ __all__ = [
     "TAMapPlot",
     "LaserSeriesPlot",
     "TimeSeriesPlot",
+    "TAGlobalPlot",
     "PLOT_TYPES",
     "plot_from_json",
 ]
@@ -515,10 +516,76 @@ class TimeSeriesPlot(PlotData):
     retention: float | None = _number()
 
 
+@dataclass(frozen=True, kw_only=True, eq=False)
+class TAGlobalPlot(PlotData):
+    """Global lifetime analysis of a TA map (family ``ta_global``).
+
+    Parameters
+    ----------
+    delay_ps : ndarray of shape (D,)
+        Pump–probe delay, ps (ascending).
+    energy_eV : ndarray of shape (M,)
+        Probe photon energy, eV (ascending).
+    dA, fit, residual : ndarray of shape (D, M)
+        Data, global model and data − model, OD.
+    singular_values : ndarray of shape (S,)
+        Singular values of ΔA, OD.
+    svd_time_vectors : ndarray of shape (n, D)
+    svd_spectral_vectors : ndarray of shape (n, M)
+        Leading singular vectors.
+    svd_rank : int
+        Rank by the Gavish–Donoho threshold.
+    svd_threshold_od : float
+        That threshold, OD.
+    tau_ps, tau_stderr_ps : ndarray of shape (K,)
+        Lifetimes and their standard errors, ps.
+    das, das_stderr, eas, eas_stderr : ndarray of shape (K, M)
+        Decay- and evolution-associated spectra (sequential scheme), OD.
+    offset : ndarray of shape (M,) or None
+        Long-lived spectrum, OD.
+    t0_ps : ndarray of shape (M,)
+        Time zero at each energy (chirp), ps.
+    irf_fwhm_ps : float
+        Fitted IRF FWHM, ps.
+    trace_energies_eV : ndarray of shape (J,)
+        Energies at which kinetic traces are drawn, eV.
+    """
+
+    family: ClassVar[str] = "ta_global"
+    _AXES: ClassVar[Mapping[str, tuple]] = {
+        "dA": ("delay_ps", "energy_eV"), "fit": ("delay_ps", "energy_eV"),
+        "residual": ("delay_ps", "energy_eV"), "svd_time_vectors": ("svd_spectral_vectors", "delay_ps"),
+        "svd_spectral_vectors": ("svd_time_vectors", "energy_eV"), "tau_stderr_ps": ("tau_ps",),
+        "das": ("tau_ps", "energy_eV"), "das_stderr": ("tau_ps", "energy_eV"),
+        "eas": ("tau_ps", "energy_eV"), "eas_stderr": ("tau_ps", "energy_eV"),
+        "offset": ("energy_eV",), "t0_ps": ("energy_eV",)}
+
+    delay_ps: np.ndarray = _array(required=True)
+    energy_eV: np.ndarray = _array(required=True)
+    dA: np.ndarray = _array(float, 2, required=True)
+    fit: np.ndarray = _array(float, 2, required=True)
+    residual: np.ndarray = _array(float, 2, required=True)
+    singular_values: np.ndarray = _array(required=True)
+    svd_time_vectors: np.ndarray = _array(float, 2, required=True)
+    svd_spectral_vectors: np.ndarray = _array(float, 2, required=True)
+    svd_rank: int = 0
+    svd_threshold_od: float | None = _number()
+    tau_ps: np.ndarray = _array(required=True)
+    tau_stderr_ps: np.ndarray = _array(required=True)
+    das: np.ndarray = _array(float, 2, required=True)
+    das_stderr: np.ndarray = _array(float, 2, required=True)
+    eas: np.ndarray = _array(float, 2, required=True)
+    eas_stderr: np.ndarray = _array(float, 2, required=True)
+    offset: np.ndarray | None = _array()
+    t0_ps: np.ndarray = _array(required=True)
+    irf_fwhm_ps: float | None = _number()
+    trace_energies_eV: np.ndarray = _array(required=True)
+
+
 PLOT_TYPES: dict[str, type[PlotData]] = {
     cls.family: cls
     for cls in (PLSpectrumPlot, PLFluenceSeriesPlot, TPEFPlot, TRPLPlot, ASESeriesPlot,
-                TAMapPlot, LaserSeriesPlot, TimeSeriesPlot)
+                TAMapPlot, TAGlobalPlot, LaserSeriesPlot, TimeSeriesPlot)
 }
 """Family name (as in ``plot_data.json``) → its class."""
 

@@ -267,6 +267,11 @@ class TAMapOptions(MeasurementOptions):
     noise_margin_ps: float = opt("number", 0.3, unit="ps", ge=0)
     chirp_t0_coeffs_ps: tuple[float, ...] | None = opt("numbers", None, unit="ps, ps/eV, …")
     chirp_energy_ref_eV: float = opt("number", 0.0, unit="eV")
+    global_components: int | str | None = opt(
+        "int_or_auto", None, ge=1, le=6, doc="global lifetime analysis: K exponentials, or \"auto\"")
+    global_offset: bool = opt("bool", True, doc="global analysis: add a long-lived spectrum")
+    global_artefact: bool = opt("bool", True, doc="global analysis: add a coherent-artefact (IRF-shaped) spectrum")
+    global_chirp_order: int = opt("int", 2, ge=0, le=4, doc="global analysis: order of the fitted chirp t0(E)")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -31,7 +31,7 @@ REQUIRED = dataclasses.MISSING
 PHOTON_EV_RANGE = (0.2, 12.0)
 """Photon energies accepted without a unit hint (eV): mid-IR to vacuum UV."""
 
-_TYPES = ("number", "uncertain", "int", "text", "choice", "pair", "numbers", "bool", "texts")
+_TYPES = ("number", "uncertain", "int", "int_or_auto", "text", "choice", "pair", "numbers", "bool", "texts")
 
 
 def opt(type_: str, default=None, *, unit: str = "", doc: str = "", gt: float | None = None,
@@ -46,7 +46,8 @@ def opt(type_: str, default=None, *, unit: str = "", doc: str = "", gt: float | 
         ``uncertainties`` number when std > 0, else a float); ``int`` a whole number;
         ``text`` a string; ``choice`` one of ``choices``; ``pair`` ``[lo, hi]`` with
         lo < hi; ``numbers`` a list of numbers (a single number is a list of one);
-        ``bool``; ``texts`` a list of strings.
+        ``bool``; ``texts`` a list of strings; ``int_or_auto`` a whole number or the text
+        ``"auto"``.
     default
         The default (``REQUIRED`` for a required key). Defaults are explicit: they are
         what the analysis uses and what ``details.options`` records.
@@ -151,6 +152,13 @@ def _value(value, meta: Mapping, where: str, key: str):
             raise InputError(f"{where}, key {key!r}: the std must be ≥ 0, got {value!r}.")
         _check_range(v, meta, where, key)
         return ufloat(v, s) if s > 0 else v
+    if kind == "int_or_auto":
+        if value == "auto":
+            return "auto"
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InputError(f"{where}, key {key!r}: expected a whole number or \"auto\", got {value!r}.")
+        _check_range(value, meta, where, key)
+        return int(value)
     if kind == "int":
         if isinstance(value, bool) or not isinstance(value, int):
             raise InputError(f"{where}, key {key!r}: expected a whole number, got {value!r}.")

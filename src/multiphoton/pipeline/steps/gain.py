@@ -10,6 +10,7 @@ from ...errors import InputError
 from ...io.options import LaserSeriesOptions, TAMapOptions, TimeSeriesOptions
 from ...plotdata import LaserSeriesPlot, TAMapPlot, TimeSeriesPlot
 from ._step import Step, StepResult
+from .ta_global import GLOBAL_QUANTITIES, run_global
 
 __all__ = ["TA_MAP", "LASER_SERIES", "TIME_SERIES", "NO_GROUND_STATE"]
 
@@ -37,7 +38,8 @@ def run_ta_map(data, o: TAMapOptions, inputs) -> StepResult:
     Options: ``bandwidth_delay_ps`` (10), ``k_sigma`` (default: the Bonferroni bound of
     :func:`multiphoton.analysis.gain.k_sigma_for`), ``t0_ps`` (0),
     ``noise_margin_ps`` (0.3), ``chirp_t0_coeffs_ps`` ([c0, c1, …]) with
-    ``chirp_energy_ref_eV`` (0). Without ``ground_state``: both quantities are
+    ``chirp_energy_ref_eV`` (0); with ``global_components`` also the global lifetime
+    analysis (:func:`multiphoton.pipeline.steps.ta_global.run_global`). Without ``ground_state``: both quantities are
     warnings ("no ground-state spectrum: net gain undefined") and the figure shows ΔA.
     """
     ta = data["file"]
@@ -50,6 +52,8 @@ def run_ta_map(data, o: TAMapOptions, inputs) -> StepResult:
             f"{o.where}, key 'bandwidth_delay_ps': {delay_t:g} ps is outside the measured delays "
             f"{d.min():g}–{d.max():g} ps; choose a delay inside that range."
         )
+    if o.global_components is not None:
+        run_global(ta, o, out)
     common = dict(sample=o.sample, measurement=o.index, bandwidth_delay_ps=delay_t,
                   gain_delays_ps=_pick_delays(d, delay_t))
     if ground is None:
@@ -149,7 +153,8 @@ def run_time_series(data, o: TimeSeriesOptions, inputs) -> StepResult:
     return out
 
 
-TA_MAP = Step(kind="ta_map", run=run_ta_map, provides=("gain_bandwidth_meV", "gain_lifetime_ns"))
+TA_MAP = Step(kind="ta_map", run=run_ta_map,
+              provides=("gain_bandwidth_meV", "gain_lifetime_ns", *GLOBAL_QUANTITIES))
 LASER_SERIES = Step(kind="laser_series", run=run_laser_series,
                     provides=("laser_threshold_mJ_cm2", "laser_linewidth_meV"))
 TIME_SERIES = Step(kind="time_series", run=run_time_series,

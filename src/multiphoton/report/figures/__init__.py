@@ -18,6 +18,7 @@ from ...plotdata import PlotData
 from ..style import figure_stem, figure_style, save_figure
 from .ase import plot_ase_series
 from .gain import plot_ta_map
+from .ta_global import plot_ta_global
 from .laser import plot_laser_series, plot_time_series
 from .pl import plot_pl_fluence_series, plot_pl_order_summary, plot_pl_spectrum
 from .tpef import plot_tpef
@@ -32,6 +33,7 @@ __all__ = [
     "render_figures",
     "plot_ase_series",
     "plot_ta_map",
+    "plot_ta_global",
     "plot_laser_series",
     "plot_time_series",
     "plot_pl_fluence_series",
@@ -48,6 +50,7 @@ PLOTTERS: dict[str, Callable[[PlotData], Figure]] = {
     "trpl": plot_trpl,
     "ase_series": plot_ase_series,
     "ta_map": plot_ta_map,
+    "ta_global": plot_ta_global,
     "laser_series": plot_laser_series,
     "time_series": plot_time_series,
 }
@@ -78,6 +81,12 @@ CAPTIONS: dict[str, str] = {
         "(a) Net absorbance A₀ + ΔA at selected delays; below the zero line is net gain, the "
         "shaded band is the gain region used for the bandwidth. (b) A₀ + ΔA map on a diverging "
         "scale centred at zero (blue: gain), zero contour in black, gain lifetime dashed."
+    ),
+    "ta_global": (
+        "Global lifetime analysis of ΔA: (a) singular values with the noise threshold; (b) "
+        "decay-associated spectra (bands: ±1 stderr) and the long-lived offset; (c) evolution-"
+        "associated spectra of the sequential scheme; (d) kinetic traces at the DAS extrema with "
+        "the global fit; (e) residual map; (f) ΔA near time zero with the fitted chirp t₀(E)."
     ),
     "laser_series": (
         "(a) Emission spectra vs fluence with the lasing modes; (b) lasing-line intensity vs "
