@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import graphlib
 import hashlib
-import json
 import logging
 import math
 import os
