@@ -17,7 +17,7 @@ import numpy as np
 
 from ..constants import HC_EV_NM
 from ..errors import InputError
-from ..structures import cd_atoms_per_particle, layer_volumes_nm3
+from ..structures import ensemble_cd_atoms_per_particle, ensemble_total_volume_nm3
 from ..models.excitation import mean_excitons_one_photon, mean_excitons_two_photon
 from ..units import epsilon_to_sigma_cm2, gm_to_cm4_s, nm3_to_cm3, photon_fluence_per_cm2
 from .ase import ase_spectra, ase_threshold_fluence, net_modal_gain_per_cm
@@ -70,13 +70,15 @@ def _round_sig(x, digits=4):
 
 # ---------------------------------------------------------------- the campaign
 
-def write_campaign(preset: str, out_dir, *, seed: int = 0) -> pathlib.Path:
+def write_campaign(preset, out_dir, *, seed: int = 0) -> pathlib.Path:
     """Simulate every measurement of a preset campaign and write it to ``out_dir``.
 
     Parameters
     ----------
-    preset : str
-        Name of a preset in :data:`multiphoton.simulate.presets.PRESETS` (``"paper-2023"``).
+    preset : str or mapping
+        Name of a preset in :data:`multiphoton.simulate.presets.PRESETS` (``"paper-2023"``),
+        or a parameter mapping of the same layout (e.g. one drawn by
+        :func:`multiphoton.simulate.calibration.draw_campaign`).
     out_dir : str or path
         Directory to write into (created if needed; existing files are overwritten).
     seed : int, optional
@@ -100,11 +102,14 @@ def write_campaign(preset: str, out_dir, *, seed: int = 0) -> pathlib.Path:
     ...     [s["id"] for s in tomllib.loads(m.read_text())["sample"]]
     ['QS-4.5', 'QS-6.0', 'QS-8.2']
     """
-    if preset not in PRESETS:
-        raise InputError(f"preset {preset!r} is not known; available presets: {', '.join(preset_names())}.")
+    if isinstance(preset, str):
+        if preset not in PRESETS:
+            raise InputError(f"preset {preset!r} is not known; available presets: {', '.join(preset_names())}.")
+        cfg = PRESETS[preset]
+    else:
+        cfg, preset = preset, str(preset.get("preset", "custom"))
     if int(seed) != seed:
         raise InputError(f"seed must be an integer; got {seed!r}.")
-    cfg = PRESETS[preset]
     out = pathlib.Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     toml: list[str] = [f'name = "{cfg["name"]}"', ""]
@@ -183,14 +188,29 @@ def _write_reference(cfg, out: pathlib.Path, seed: int) -> dict:
             "parameters": {**r, "sigma1_cm2": sigma1}}
 
 
+def _sizes(s, thick):
+    """(mean, ensemble std) of the core diameter and of each shell thickness, in nm."""
+    return (tuple(s["core_diameter_nm"]),
+            [(thick[0], s["cdse_thickness_nm"][1]), (thick[1], s["outer_std_nm"])])
+
+
 def _geometry(s):
+    """Shell thicknesses and the ensemble-mean volume and Cd atoms per particle.
+
+    The outer CdS thickness is chosen so that the ensemble mean volume ⟨V⟩ (data
+    contract section 3: ⟨r³⟩ = r̄³ + 3r̄s²) matches ``total_volume_nm3``.
+    """
     d_core = s["core_diameter_nm"][0]
     t_se = s["cdse_thickness_nm"][0]
-    d_out = (6.0 * s["total_volume_nm3"] / math.pi) ** (1.0 / 3.0)
-    t_out = round((d_out - d_core - 2.0 * t_se) / 2.0, 2)
+    var_r = (s["core_diameter_nm"][1] / 2.0) ** 2 + s["cdse_thickness_nm"][1] ** 2 + s["outer_std_nm"] ** 2
+    # R̄³ + 3 R̄ s² = 3⟨V⟩/4π, one real positive root
+    roots = np.roots([1.0, 0.0, 3.0 * var_r, -3.0 * s["total_volume_nm3"] / (4.0 * math.pi)])
+    r_out = float(max(r.real for r in roots if abs(r.imag) < 1e-9))
+    t_out = round(r_out - d_core / 2.0 - t_se, 2)
     thick = [t_se, t_out]
-    volume = sum(layer_volumes_nm3(d_core, thick))
-    n_cd = cd_atoms_per_particle(["CdS", "CdSe", "CdS"], d_core, thick)
+    core, shells = _sizes(s, thick)
+    volume = ensemble_total_volume_nm3(core, shells)
+    n_cd = ensemble_cd_atoms_per_particle(["CdS", "CdSe", "CdS"], core, shells)
     return thick, volume, n_cd
 
 
@@ -233,14 +253,30 @@ def _write_sample(cfg, s, out: pathlib.Path, seed: int, ref: dict):
     cd_mol = float(f"{conc_particles * n_cd:.6g}")
     epsilon_true = absorbance * n_cd / (cd_mol * 1.0)
     std_out = s["outer_std_nm"]
+    cd_std, a_std = float(f"{0.02 * cd_mol:.3g}"), 0.004
+    core_w, thick_w, a_w, cd_w = s["core_diameter_nm"][0], list(thick), absorbance, cd_mol
+    n_part = s.get("n_particles")
+    if cfg.get("noisy_inputs"):
+        # what a lab writes: the measured numbers scatter around the truth with the std they
+        # state (TEM means with std/sqrt(n_particles)); its own stream, so data files are unchanged
+        g = _rng(seed, f"{key}/manifest-inputs")
+        sem = 1.0 / math.sqrt(n_part) if n_part else 1.0
+        core_w = core_w + g.normal(0.0, s["core_diameter_nm"][1] * sem)
+        thick_w = [thick[0] + g.normal(0.0, s["cdse_thickness_nm"][1] * sem), thick[1] + g.normal(0.0, std_out * sem)]
+        a_w = absorbance + g.normal(0.0, a_std)
+        cd_w = cd_mol + g.normal(0.0, cd_std)
     toml = [
         "[[sample]]", f'id = "{sid}"', 'layers = ["CdS", "CdSe", "CdS"]',
-        f"core_diameter_nm = [{_num(s['core_diameter_nm'][0])}, {_num(s['core_diameter_nm'][1])}]",
-        f"shell_thickness_nm = [[{_num(thick[0])}, {_num(s['cdse_thickness_nm'][1])}], "
-        f"[{_num(thick[1])}, {_num(std_out)}]]",
+        f"core_diameter_nm = [{_num(core_w)}, {_num(s['core_diameter_nm'][1])}]",
+        f"shell_thickness_nm = [[{_num(thick_w[0])}, {_num(s['cdse_thickness_nm'][1])}], "
+        f"[{_num(thick_w[1])}, {_num(std_out)}]]",
+    ]
+    if n_part:
+        toml.append(f"n_particles = {int(n_part)}")
+    toml += [
         "", "[sample.icp]",
-        f"cd_mol_per_L = [{_num(cd_mol)}, {_num(float(f'{0.02 * cd_mol:.3g}'))}]",
-        f"absorbance = [{_num(absorbance)}, 0.004]", f"energy_eV = {_num(e1p)}", "path_cm = 1.0", "",
+        f"cd_mol_per_L = [{_num(cd_w)}, {_num(cd_std)}]",
+        f"absorbance = [{_num(a_w)}, {_num(a_std)}]", f"energy_eV = {_num(e1p)}", "path_cm = 1.0", "",
     ]
     meas: list[str] = []
     tr: dict = {}
@@ -361,8 +397,11 @@ def _write_tpef(x: _Sample, ref: dict, n1: float):
             _write_csv(out / path, ["energy_eV", "counts"], [grid, c], [".6f", ".0f"])
         files[name] = path
     unc = r["relative_uncertainty"]
+    sigma1_w = r["sigma1_cm2"]
+    if cfg.get("noisy_inputs"):  # the lab's reference absorbance scatters by the std it states
+        sigma1_w = sigma1_w * (1.0 + unc * _rng(seed, f"{key}/reference-input").normal())
     meas += _meas("tpef", sid, **files, reference=r["name"],
-                  reference_sigma1_cm2=[float(_num(r["sigma1_cm2"])), float(_num(unc * r["sigma1_cm2"]))],
+                  reference_sigma1_cm2=[float(_num(sigma1_w)), float(_num(unc * r["sigma1_cm2"]))],
                   excitation_eV=e2p, excitation_1p_eV=e1p, pulse_fwhm_fs=tau_fs, pulse_shape=cfg["pulse_shape"])
 
     return meas, tr
