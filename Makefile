@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 OUT ?= demo-output
 
-.PHONY: demo test test-slow bench clean venv
+.PHONY: demo test test-slow calibrate bench clean venv
 
 venv: $(STAMP)
 
@@ -25,6 +25,10 @@ test: $(STAMP)
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -m slow tests
+
+# >= 200 randomised simulated experiments, 2 processes, ~15-30 min: writes docs/calibration.md
+calibrate: $(STAMP)
+	nice -n 10 $(BIN)/python -m multiphoton.simulate.calibration --n 200 --jobs 2 --out docs/calibration.md
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

@@ -1,0 +1,56 @@
+"""The calibration harness (multiphoton.simulate.calibration): a fast smoke test of its
+bookkeeping, and the slow coverage test run by ``make test-slow``."""
+import math
+
+import numpy as np
+import pytest
+
+from multiphoton.simulate import calibration as cal
+
+
+def _rows(z_values, quantity="q", stderr=0.01, truth=2.0):
+    return [{"seed": i, "quantity": quantity, "value": truth + z * stderr, "stderr": stderr, "truth": truth,
+             "success": True} for i, z in enumerate(z_values)]
+
+
+def test_summary_counts_coverage_and_flags_miscalibration(tmp_path):
+    z = np.random.default_rng(0).standard_normal(4000)
+    good = cal.summarize(_rows(z))["q"]
+    # 4000 standard normals: RMS 1 ± 0.011, coverage 68.3 ± 0.7 % and 95.4 ± 0.3 %
+    assert good["rms_z"] == pytest.approx(1.0, abs=0.04)
+    assert good["cover_1sigma"] == pytest.approx(0.683, abs=0.03)
+    assert good["cover_2sigma"] == pytest.approx(0.954, abs=0.015)
+    assert cal.failures({"q": good}) == []
+    narrow = cal.summarize(_rows(3 * z))  # stderr three times too small
+    assert any("RMS z" in f for f in cal.failures(narrow))
+    biased = cal.summarize(_rows(z + 1.0))  # a bias of one stderr
+    assert any("bias" in f for f in cal.failures(biased))
+    exact = cal.summarize([{**r, "stderr": 0.0, "value": r["truth"]} for r in _rows(z[:5], "shots")])
+    assert exact["shots"]["exact"] and cal.failures(exact) == []
+    missing = cal.summarize([{**_rows([0.0])[0], "success": False, "value": math.nan}])
+    assert cal.failures(missing) == ["q: never reported"]
+    path = cal.write_report(_rows(z) + _rows(z[:5] * 0, "shots", stderr=0.0), tmp_path / "c.md",
+                            command="test", n=4000, seconds=1.0)
+    text = path.read_text()
+    assert "| `q` | 4000 | 0 |" in text and "| `shots` | 5 | 0 | exact" in text and "machine:" in text
+
+
+def test_draws_are_reproducible_and_in_range():
+    a, b, c = cal.draw_campaign(7), cal.draw_campaign(7), cal.draw_campaign(8)
+    assert a == b and a != c
+    s = a["samples"][0]
+    assert 4.0 <= s["core_diameter_nm"][0] <= 8.5 and 100 <= s["n_particles"] <= 500
+    assert a["noisy_inputs"] and a["laser"]["sample"] == s["id"]
+    # the laser fluences bracket the drawn threshold as in the preset
+    f = np.array(a["laser"]["fluences_mJ_cm2"])
+    assert f.min() < a["laser"]["threshold_mJ_cm2"] < f.max()
+
+
+@pytest.mark.slow
+def test_stated_uncertainties_cover_the_truth():
+    """40 randomised experiments (≈ 5 min on 2 cores): every quantity's RMS z within
+    0.7–1.4 and |bias| ≤ half its median stderr. With 40 draws the RMS z of a calibrated
+    quantity is 1 ± 0.11 (1σ), so 0.7–1.4 fails a calibrated quantity rarely."""
+    rows = cal.calibrate(40, jobs=2, first_seed=5000)
+    bad = cal.failures(cal.summarize(rows))
+    assert not bad, "; ".join(bad)
