@@ -160,7 +160,7 @@ def _interpolation_error(x_in, y_in, x_out, y_out, far, level, x_lin):
     return abs(x_quad - x_lin), x_quad
 
 
-def gain_regions(energy_eV, net_spectrum_od, *, noise_od, k_sigma=None):
+def gain_regions(energy_eV, net_spectrum_od, *, noise_od, k_sigma=None, edge_level_od=None):
     """Energy intervals where the net absorbance is significantly negative.
 
     Parameters
@@ -174,6 +174,10 @@ def gain_regions(energy_eV, net_spectrum_od, *, noise_od, k_sigma=None):
     k_sigma : float, optional
         Significance factor k: gain means A₀ + ΔA < −k σ. Default
         :func:`k_sigma_for` the number of finite points.
+    edge_level_od : float, optional
+        When given (e.g. 0), each significant region is widened to where the spectrum
+        crosses this level (the contract's A₀ + ΔA < 0): the edges are those crossings.
+        Default: the edges are the crossings of −kσ.
 
     Returns
     -------
@@ -184,8 +188,10 @@ def gain_regions(energy_eV, net_spectrum_od, *, noise_od, k_sigma=None):
 
     Notes
     -----
-    Edges are the crossings of the level L = −kσ, linear between the grid points on
-    either side. Edge uncertainty: σ_edge² = (σ / |slope|)² + δ², with the slope from
+    Regions are runs of points below −kσ (significant gain). Their edges are the crossings
+    of the level L (``edge_level_od``, else −kσ): the run is extended outwards while the
+    spectrum stays below L, and the crossing is linear between the grid points on either
+    side. Edge uncertainty: σ_edge² = (σ / |slope|)² + δ², with the slope from
     those two points and δ the interpolation term: the distance between the linear
     crossing and that of the parabola through those two points and the next one inside
     the region (falls back to the grid-resolution term ΔE/√12 when there is no such
@@ -208,7 +214,20 @@ def gain_regions(energy_eV, net_spectrum_od, *, noise_od, k_sigma=None):
     if not np.any(inside):
         return regions
     idx = np.flatnonzero(np.diff(np.concatenate([[0], inside.astype(int), [0]])))
-    for start, stop in zip(idx[::2], idx[1::2]):  # inside[start:stop] is one run
+    runs = []
+    if edge_level_od is not None:
+        level = float(edge_level_od)
+        below = np.isfinite(s) & (s < level)
+        for start, stop in zip(idx[::2], idx[1::2]):
+            while start > 0 and below[start - 1]:
+                start -= 1
+            while stop < s.size and below[stop]:
+                stop += 1
+            if (start, stop) not in runs:  # two significant runs joined below the level
+                runs.append((start, stop))
+    else:
+        runs = list(zip(idx[::2], idx[1::2]))
+    for start, stop in runs:  # s[start:stop] is one region below the level
         reg: dict[str, Any] = {}
         for side, i_in, i_out in (("lo", start, start - 1), ("hi", stop - 1, stop)):
             if i_out < 0 or i_out >= e.size or not np.isfinite(s[i_out]):
@@ -254,13 +273,15 @@ def gain_bandwidth_meV(delay_ps, energy_eV, net_od, *, noise_od, bandwidth_delay
     Estimate
         value in meV; ``success=False`` with the reason when there is no net gain.
         ``details["regions_eV"]`` lists [lo, hi] of each region, ``open_edge`` whether one
-        runs into the end of the usable window; ``bandwidth_delay_ps``, ``k_sigma`` and
+        runs into the end of the usable window; ``bandwidth_delay_ps``, ``k_sigma``, ``edge_level_od`` and
         ``noise_od`` record the criterion.
 
     Notes
     -----
-    W = Σ_regions (E_hi − E_lo), edges from :func:`gain_regions`;
-    stderr² = Σ_edges σ_edge². A region touching the end of the probe window or of the
+    W = Σ_regions (E_hi − E_lo) over the regions of significant gain (some point below
+    −kσ), each between the zero crossings of A₀ + ΔA around it (data contract: the
+    region where A₀ + ΔA < 0), edges from :func:`gain_regions` with ``edge_level_od=0``;
+    stderr² = Σ_edges σ_edge² (noise of the crossing and interpolation). A region touching the end of the probe window or of the
     ground-state coverage is cut there: the width is then a lower bound (``message``).
 
     Examples
@@ -268,17 +289,17 @@ def gain_bandwidth_meV(delay_ps, energy_eV, net_od, *, noise_od, bandwidth_delay
     >>> e = np.linspace(1.0, 2.0, 101)
     >>> net = np.vstack([0.3 * np.abs(e - 1.5) - 0.1] * 2)
     >>> est = gain_bandwidth_meV([0.0, 20.0], e, net, noise_od=0.001, k_sigma=3)
-    >>> round(est.value)  # region where 0.3|E - 1.5| - 0.1 < -0.003
-    647
+    >>> round(est.value)  # region where 0.3|E - 1.5| - 0.1 < 0
+    667
     """
     d, e, v = sort_ta_map(delay_ps, energy_eV, net_od)
     _check_noise(noise_od)
     spec = spectrum_at_delay(d, v, bandwidth_delay_ps)
     if k_sigma is None:
         k_sigma = k_sigma_for(int(np.count_nonzero(np.isfinite(spec))))
-    regions = gain_regions(e, spec, noise_od=noise_od, k_sigma=k_sigma)
+    regions = gain_regions(e, spec, noise_od=noise_od, k_sigma=k_sigma, edge_level_od=0.0)
     details = {"bandwidth_delay_ps": float(bandwidth_delay_ps), "k_sigma": float(k_sigma),
-               "noise_od": float(noise_od)}
+               "noise_od": float(noise_od), "edge_level_od": 0.0}
     if not regions:
         return Estimate(
             value=float("nan"), stderr=float("nan"), method="net-absorbance-threshold", unit="meV",
@@ -344,8 +365,8 @@ def gain_lifetime_ns(delay_ps, energy_eV, net_od, *, noise_od, k_sigma=None,
     t_{k−1}; the chord of a decaying gain curve crosses late).
     stderr² = (σ / |ṁ|)² + δ², ṁ the slope of that segment and δ = |τ_quad − τ_lin| (the
     interpolation uncertainty; (t_{k+1} − t_k)/√12 without t_{k−1}).
-    The crossing is that of *detectable* gain (level −kσ, not 0): it lies earlier than
-    the zero crossing by about kσ / |ṁ|.
+    Gain must be significant (m < −kσ) at some delay; t_k is then the last delay of the
+    run with m < 0 that follows it, and L = 0: the zero crossing of the data contract.
 
     Examples
     --------
@@ -373,6 +394,11 @@ def gain_lifetime_ns(delay_ps, energy_eV, net_od, *, noise_od, k_sigma=None,
                                  f"({k_sigma * noise_od:.2g} OD)"),
                         details=details)
     k = int(np.flatnonzero(gain)[-1])
+    # the contract's end of net gain is where m crosses 0: follow m < 0 past the last
+    # significant delay
+    while k + 1 < d.size and np.isfinite(m[k + 1]) and m[k + 1] < 0:
+        k += 1
+    level = 0.0
     details["last_gain_delay_ps"] = float(d[k])
     if k == d.size - 1 or not np.isfinite(m[k + 1]):
         return Estimate(value=float(d[k] - t0_ps) / 1e3,
@@ -489,7 +515,7 @@ def analyze_ta_gain(delay_ps, energy_eV, dA, *, ground_energy_eV, ground_absorba
         ``t0_ps``, ``margin_ps`` or ``fallback``) plus, when the ground-state spectrum is
         noisy, ``delta_a_noise_od`` and ``ground_state_noise_od`` (combined in quadrature);
         ``bandwidth`` those of :func:`gain_bandwidth_meV` (``bandwidth_delay_ps``,
-        ``k_sigma``, ``noise_od``, ``regions_eV``, ``open_edge``); ``lifetime`` those of
+        ``k_sigma``, ``noise_od``, ``edge_level_od``, ``regions_eV``, ``open_edge``); ``lifetime`` those of
         :func:`gain_lifetime_ns` (``last_gain_delay_ps``, ``next_delay_ps``, ``open``,
         ``linear_crossing_ps``, ``noise_term_ps``, ``interpolation_ps``).
 
