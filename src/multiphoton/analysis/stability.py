@@ -17,6 +17,7 @@ from uncertainties import ufloat
 from ..errors import InputError
 from ..results import Estimate
 from .laser import find_lasing_modes
+from .noise import point_noise
 
 __all__ = [
     "ModeTracks",
@@ -109,29 +110,30 @@ def intensity_retention(time_s, integrated, *, n_average=3) -> Estimate:
     integrated : ndarray of shape (S,)
         Integrated emission of each spectrum (:func:`integrated_intensity`).
     n_average : int, optional
-        Spectra in the trend line fitted at each end (at least 3 are used), and the
-        running-mean length for the minimum.
+        Running-mean length for the minimum (``params["drop"]``); at least 2, and the
+        series must hold 2 × ``n_average`` spectra.
 
     Returns
     -------
     Estimate
-        Retention R = I(t_end) / I(t_start) (dimensionless) from the trend lines.
+        Retention R = I(t_end) / I(t_start) (dimensionless), the first and last spectra.
         ``params``: ``drop`` = 1 − I_min/I(t_start), ``recovery`` = (I(t_end) − I_min)/(I(t_start) − I_min)
         (fraction of the lost intensity regained; ``nan`` without a drop), ``min_time_s``.
-        ``details``: ``n_average``, ``n_fit``, ``start``, ``end``, ``minimum``, ``noise``
-        (σ of one spectrum's integral).
+        ``details``: ``n_average``, ``start``, ``end``, ``minimum``, ``relative_noise``.
 
     Notes
     -----
-    I(t_start), I(t_end): least-squares lines through the first and last
-    n = max(``n_average``, 3) spectra, evaluated at the first and last time (an average
-    would sit n/2 steps inside a drifting series: 5–7 % low on a 2× ramp over 31
-    spectra). Their variances are σ² x₀ᵀ(XᵀX)⁻¹x₀ with σ the point-to-point noise of the
-    whole series from its second differences, σ² = mean((Δ²I)²)/6 (residual-based, on all
-    S − 2 differences: a per-end scatter of a few points has too few degrees of freedom
-    for a calibrated error bar); R's stderr by first-order propagation
-    (``uncertainties``). I_min is the minimum of the ``n_average``-point running mean
-    (so one noisy spectrum does not make a drop).
+    I(t_start), I(t_end): the first and last integrated spectra, as the data contract
+    defines R (averages over several spectra sit inside a drifting series: 5–7 % low on
+    a 2× ramp; lines through a few spectra break on a jump, such as a mode switching on).
+    Their uncertainty is counting noise, var(I) = c·I (integrated counts), with c from the
+    point-to-point noise of the whole series: c = 4σ², σ =
+    :func:`~multiphoton.analysis.noise.point_noise` of √I (the square root makes counting
+    noise uniform, σ(√I) = √c/2; robust MAD of the second differences of all spectra: residual-based, immune
+    to trends and to single jumps), propagated with ``uncertainties``
+    (``details["relative_noise"]`` = √(c/I_start)). I_min is the
+    minimum of the ``n_average``-point running mean (so one noisy spectrum does not make
+    a drop).
 
     References
     ----------
@@ -142,7 +144,7 @@ def intensity_retention(time_s, integrated, *, n_average=3) -> Estimate:
     >>> t = np.arange(10.0)
     >>> est = intensity_retention(t, [10, 10.2, 9.8, 8, 7.5, 7, 8, 9, 9.1, 8.9])
     >>> round(est.value, 2), round(est.params["drop"][0], 2)
-    (0.89, 0.26)
+    (0.89, 0.25)
     """
     t = _times(time_s)
     y = np.asarray(integrated, dtype=float)
@@ -153,38 +155,36 @@ def intensity_retention(time_s, integrated, *, n_average=3) -> Estimate:
         raise InputError(
             f"`n_average` = {n_average} needs 2 <= n and 2n <= {t.size} spectra; lower it or record more spectra."
         )
-    n_fit = max(n, 3)
-    if 2 * n_fit > t.size:
-        raise InputError(f"the trend lines need 2 x {n_fit} spectra, there are {t.size}; record more spectra.")
-    d2 = y[:-2] - 2.0 * y[1:-1] + y[2:]
-    noise = float(np.sqrt(np.mean(d2**2) / 6.0))
-    start = _end_value(t[:n_fit], y[:n_fit], t[0], noise)
-    end = _end_value(t[-n_fit:], y[-n_fit:], t[-1], noise)
-    if start.n <= 0:
+    if y[0] <= 0:
         raise InputError("the integrated emission at the start is not positive: retention is undefined; "
                          "check the background subtraction.")
+    # counting noise: var(I) = c·I; √I then carries the same noise √c/2 at every point
+    c = 4.0 * float(point_noise(np.sqrt(np.clip(y, 0.0, None)))) ** 2
+    start = ufloat(y[0], math.sqrt(c * y[0])) if c > 0 else float(y[0])
+    end = ufloat(y[-1], math.sqrt(c * abs(y[-1]))) if c > 0 else float(y[-1])
+    rel = math.sqrt(c / y[0])
     ret = end / start
     run = np.convolve(y, np.ones(n) / n, mode="valid")
     j = int(np.argmin(run))
     imin = float(run[j])
     drop = 1.0 - imin / start
-    recovery = (end - imin) / (start - imin) if start.n - imin > 0 else ufloat(float("nan"), float("nan"))
+    recovery = (end - imin) / (start - imin) if _nominal(start) - imin > 0 else ufloat(float("nan"), float("nan"))
     return Estimate.from_ufloat(
         ret, method="end-over-start", unit="",
-        params={"drop": (float(drop.n), float(drop.s)),
-                "recovery": (float(recovery.n), float(recovery.s)),
+        params={"drop": (_nominal(drop), _std(drop)),
+                "recovery": (_nominal(recovery), _std(recovery)),
                 "min_time_s": (float(t[j:j + n].mean()), 0.0)},
-        details={"n_average": n, "n_fit": n_fit, "start": float(start.n), "end": float(end.n), "minimum": imin,
-                 "noise": noise},
+        details={"n_average": n, "start": _nominal(start), "end": _nominal(end), "minimum": imin,
+                 "relative_noise": rel},
     )
 
 
-def _end_value(t, y, t_eval, noise):
-    """The least-squares line through (t, y) at ``t_eval``, with stderr from ``noise``."""
-    x = np.column_stack([np.ones_like(t), t - t_eval])
-    coef, *_ = np.linalg.lstsq(x, y, rcond=None)
-    var = noise**2 * float(np.linalg.inv(x.T @ x)[0, 0])
-    return ufloat(float(coef[0]), math.sqrt(var)) if var > 0 else float(coef[0])
+def _nominal(x) -> float:
+    return float(getattr(x, "nominal_value", x))
+
+
+def _std(x) -> float:
+    return float(getattr(x, "std_dev", 0.0))
 
 
 def shots(time_s, *, rep_rate_Hz) -> Estimate:

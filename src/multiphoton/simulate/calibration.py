@@ -30,7 +30,8 @@ import numpy as np
 
 from .presets import PRESETS
 
-__all__ = ["draw_campaign", "run_experiment", "calibrate", "summarize", "write_report", "main",
+__all__ = ["draw_campaign", "run_experiment", "calibrate", "load_rows", "summarize", "overall", "failures",
+           "write_report", "main",
            "RMS_Z_RANGE", "MAX_BIAS_IN_STDERR"]
 
 RMS_Z_RANGE = (0.7, 1.4)
@@ -155,19 +156,57 @@ def run_experiment(seed: int, workdir=None) -> list[dict]:
 
 
 def _one(seed: int) -> list[dict]:
-    return run_experiment(seed)
+    """One experiment; an exception becomes a single ``_error`` row (the run goes on)."""
+    try:
+        return run_experiment(seed)
+    except Exception as exc:  # noqa: BLE001 - a crashed draw is reported, not fatal
+        return [{"seed": int(seed), "quantity": "_error", "truth": math.nan, "value": math.nan,
+                 "stderr": math.nan, "success": False, "message": f"{type(exc).__name__}: {exc}"}]
 
 
-def calibrate(n: int, *, jobs: int = 1, first_seed: int = 1000) -> list[dict]:
-    """Run ``n`` experiments (seeds ``first_seed`` …) over ``jobs`` processes; all rows."""
+def load_rows(path) -> list[dict]:
+    """Rows saved by :func:`calibrate` (one JSON object a line); [] when there is no file."""
+    import json
+
+    p = pathlib.Path(path)
+    if not p.is_file():
+        return []
+    return [json.loads(line) for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def calibrate(n: int, *, jobs: int = 1, first_seed: int = 1000, rows_path=None) -> list[dict]:
+    """Run ``n`` experiments (seeds ``first_seed`` …) over ``jobs`` processes; all rows.
+
+    With ``rows_path`` every finished experiment is appended there at once (JSON lines)
+    and experiments already in the file are not run again: an interrupted run resumes.
+    """
+    import json
+
     seeds = list(range(int(first_seed), int(first_seed) + int(n)))
-    if jobs <= 1:
-        return [r for s in seeds for r in _one(s)]
+    rows: list[dict] = []
+    if rows_path is not None:
+        old = [r for r in load_rows(rows_path) if r["seed"] in set(seeds)]
+        done = {r["seed"] for r in old}
+        rows += old
+        seeds = [s for s in seeds if s not in done]
+
+    def keep(new: list[dict]) -> None:
+        rows.extend(new)
+        if rows_path is not None:
+            with open(rows_path, "a", encoding="utf-8") as fh:
+                fh.write("".join(json.dumps(r) + "\n" for r in new))
+
+    if jobs <= 1 or len(seeds) <= 1:
+        for s in seeds:
+            keep(_one(s))
+        return rows
     import multiprocessing as mp
 
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     with mp.get_context("spawn").Pool(int(jobs)) as pool:
-        return [r for rows in pool.imap(_one, seeds) for r in rows]
+        for new in pool.imap_unordered(_one, seeds):
+            keep(new)
+    return rows
 
 
 def summarize(rows: Iterable[dict]) -> dict[str, dict]:
@@ -189,6 +228,8 @@ def summarize(rows: Iterable[dict]) -> dict[str, dict]:
     """
     by_q: dict[str, list[dict]] = {}
     for r in rows:
+        if r["quantity"] == "_error":
+            continue
         by_q.setdefault(r["quantity"], []).append(r)
     out = {}
     for q, rs in sorted(by_q.items()):
@@ -217,7 +258,7 @@ def summarize(rows: Iterable[dict]) -> dict[str, dict]:
 def overall(rows: Iterable[dict]) -> dict[str, float]:
     """Pooled 1σ/2σ coverage over every non-exact quantity of every experiment."""
     z = np.array([(r["value"] - r["truth"]) / r["stderr"] for r in rows
-                  if r["success"] and r["stderr"] > 0])
+                  if r["quantity"] != "_error" and r["success"] and r["stderr"] > 0])
     return {"n": int(z.size), "cover_1sigma": float(np.mean(np.abs(z) < 1)),
             "cover_2sigma": float(np.mean(np.abs(z) < 2)), "rms_z": float(np.sqrt(np.mean(z**2)))}
 
@@ -247,6 +288,8 @@ def write_report(rows: list[dict], path, *, command: str, n: int, seconds: float
     """Write the calibration table (Markdown) to ``path``; returns the path."""
     summary = summarize(rows)
     tot = overall(rows)
+    errors = [r for r in rows if r["quantity"] == "_error"]
+    n_done = len({r["seed"] for r in rows})
     lines = [
         "# Calibration of the stated uncertainties",
         "",
@@ -261,7 +304,8 @@ def write_report(rows: list[dict], path, *, command: str, n: int, seconds: float
         f"- date: {_dt.datetime.now(_dt.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
         f"- machine: {platform.node() or 'unknown'}, {platform.machine()}, {os.cpu_count()} CPUs, "
         f"Python {platform.python_version()}, {platform.system()} {platform.release()}",
-        f"- experiments: {n}, wall time {seconds / 60:.1f} min",
+        f"- experiments: {n_done} of {n} requested ({len(errors)} crashed), wall time of this "
+        f"invocation {seconds / 60:.1f} min",
         f"- pooled over every non-exact quantity: {tot['n']} estimates, |z| < 1 for "
         f"{100 * tot['cover_1sigma']:.1f} %, |z| < 2 for {100 * tot['cover_2sigma']:.1f} %, "
         f"RMS z {tot['rms_z']:.2f}",
@@ -282,6 +326,8 @@ def write_report(rows: list[dict], path, *, command: str, n: int, seconds: float
               f"{MAX_BIAS_IN_STDERR} × median stderr): " + ("all quantities pass." if not bad else
                                                              f"{len(bad)} miss:"), ""]
     lines += [f"- {b}" for b in bad]
+    if errors:
+        lines += ["", "Crashed experiments:", ""] + [f"- seed {r['seed']}: {r['message']}" for r in errors]
     p = pathlib.Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     p.write_text("\n".join(lines).rstrip() + "\n", encoding="utf-8")
@@ -298,11 +344,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
     ap.add_argument("--first-seed", type=int, default=1000, help="seed of the first experiment (default 1000)")
     ap.add_argument("--out", default="docs/calibration.md", help="report to write (default docs/calibration.md)")
+    ap.add_argument("--rows", default=None,
+                    help="JSON-lines file of per-experiment rows, appended as experiments finish; a rerun "
+                         "resumes from it (default: the report path with suffix .jsonl)")
+    ap.add_argument("--report-only", action="store_true", help="write the report from --rows without running")
     args = ap.parse_args(argv)
     if args.n < 1 or args.jobs < 1:
         ap.error("--n and --jobs must be ≥ 1")
+    rows_path = pathlib.Path(args.rows) if args.rows else pathlib.Path(args.out).with_suffix(".jsonl")
+    rows_path.parent.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    rows = calibrate(args.n, jobs=args.jobs, first_seed=args.first_seed)
+    if args.report_only:
+        wanted = set(range(args.first_seed, args.first_seed + args.n))
+        rows = [r for r in load_rows(rows_path) if r["seed"] in wanted]
+    else:
+        rows = calibrate(args.n, jobs=args.jobs, first_seed=args.first_seed, rows_path=rows_path)
     cmd = "python -m multiphoton.simulate.calibration " + " ".join(sys.argv[1:] if argv is None else argv)
     path = write_report(rows, args.out, command=cmd.strip(), n=args.n, seconds=time.perf_counter() - t0)
     print(path.read_text(encoding="utf-8"))
