@@ -273,15 +273,15 @@ def gain_bandwidth_meV(delay_ps, energy_eV, net_od, *, noise_od, bandwidth_delay
     Estimate
         value in meV; ``success=False`` with the reason when there is no net gain.
         ``details["regions_eV"]`` lists [lo, hi] of each region, ``open_edge`` whether one
-        runs into the end of the usable window; ``bandwidth_delay_ps``, ``k_sigma``, ``edge_level_od`` and
+        runs into the end of the usable window; ``bandwidth_delay_ps``, ``k_sigma`` and
         ``noise_od`` record the criterion.
 
     Notes
     -----
-    W = Σ_regions (E_hi − E_lo) over the regions of significant gain (some point below
-    −kσ), each between the zero crossings of A₀ + ΔA around it (data contract: the
-    region where A₀ + ΔA < 0), edges from :func:`gain_regions` with ``edge_level_od=0``;
-    stderr² = Σ_edges σ_edge² (noise of the crossing and interpolation). A region touching the end of the probe window or of the
+    W = Σ_regions (E_hi − E_lo), edges from :func:`gain_regions` (crossings of −kσ: the
+    width of *detectable* gain; the contract's A₀ + ΔA < 0 is not measurable where a
+    gain tail is shallower than the noise, and the simulator's truth uses the same −kσ);
+    stderr² = Σ_edges σ_edge². A region touching the end of the probe window or of the
     ground-state coverage is cut there: the width is then a lower bound (``message``).
 
     Examples
@@ -289,17 +289,17 @@ def gain_bandwidth_meV(delay_ps, energy_eV, net_od, *, noise_od, bandwidth_delay
     >>> e = np.linspace(1.0, 2.0, 101)
     >>> net = np.vstack([0.3 * np.abs(e - 1.5) - 0.1] * 2)
     >>> est = gain_bandwidth_meV([0.0, 20.0], e, net, noise_od=0.001, k_sigma=3)
-    >>> round(est.value)  # region where 0.3|E - 1.5| - 0.1 < 0
-    667
+    >>> round(est.value)  # region where 0.3|E - 1.5| - 0.1 < -0.003
+    647
     """
     d, e, v = sort_ta_map(delay_ps, energy_eV, net_od)
     _check_noise(noise_od)
     spec = spectrum_at_delay(d, v, bandwidth_delay_ps)
     if k_sigma is None:
         k_sigma = k_sigma_for(int(np.count_nonzero(np.isfinite(spec))))
-    regions = gain_regions(e, spec, noise_od=noise_od, k_sigma=k_sigma, edge_level_od=0.0)
+    regions = gain_regions(e, spec, noise_od=noise_od, k_sigma=k_sigma)
     details = {"bandwidth_delay_ps": float(bandwidth_delay_ps), "k_sigma": float(k_sigma),
-               "noise_od": float(noise_od), "edge_level_od": 0.0}
+               "noise_od": float(noise_od)}
     if not regions:
         return Estimate(
             value=float("nan"), stderr=float("nan"), method="net-absorbance-threshold", unit="meV",
@@ -365,8 +365,9 @@ def gain_lifetime_ns(delay_ps, energy_eV, net_od, *, noise_od, k_sigma=None,
     t_{k−1}; the chord of a decaying gain curve crosses late).
     stderr² = (σ / |ṁ|)² + δ², ṁ the slope of that segment and δ = |τ_quad − τ_lin| (the
     interpolation uncertainty; (t_{k+1} − t_k)/√12 without t_{k−1}).
-    Gain must be significant (m < −kσ) at some delay; t_k is then the last delay of the
-    run with m < 0 that follows it, and L = 0: the zero crossing of the data contract.
+    The crossing is that of *detectable* gain (level −kσ, not 0): the minimum of a
+    spectrum near zero is biased low by the noise, so a zero crossing would run to the last
+    delay; the simulator's truth uses the same −kσ.
 
     Examples
     --------
@@ -394,11 +395,6 @@ def gain_lifetime_ns(delay_ps, energy_eV, net_od, *, noise_od, k_sigma=None,
                                  f"({k_sigma * noise_od:.2g} OD)"),
                         details=details)
     k = int(np.flatnonzero(gain)[-1])
-    # the contract's end of net gain is where m crosses 0: follow m < 0 past the last
-    # significant delay
-    while k + 1 < d.size and np.isfinite(m[k + 1]) and m[k + 1] < 0:
-        k += 1
-    level = 0.0
     details["last_gain_delay_ps"] = float(d[k])
     if k == d.size - 1 or not np.isfinite(m[k + 1]):
         return Estimate(value=float(d[k] - t0_ps) / 1e3,
@@ -515,7 +511,7 @@ def analyze_ta_gain(delay_ps, energy_eV, dA, *, ground_energy_eV, ground_absorba
         ``t0_ps``, ``margin_ps`` or ``fallback``) plus, when the ground-state spectrum is
         noisy, ``delta_a_noise_od`` and ``ground_state_noise_od`` (combined in quadrature);
         ``bandwidth`` those of :func:`gain_bandwidth_meV` (``bandwidth_delay_ps``,
-        ``k_sigma``, ``noise_od``, ``edge_level_od``, ``regions_eV``, ``open_edge``); ``lifetime`` those of
+        ``k_sigma``, ``noise_od``, ``regions_eV``, ``open_edge``); ``lifetime`` those of
         :func:`gain_lifetime_ns` (``last_gain_delay_ps``, ``next_delay_ps``, ``open``,
         ``linear_crossing_ps``, ``noise_term_ps``, ``interpolation_ps``).
 

@@ -316,8 +316,10 @@ def _write_sample(cfg, s, out: pathlib.Path, seed: int, ref: dict):
             "pl_peak_eV": "argmax of the noiseless lowest-fluence spectrum (1e-5 eV grid)",
             "biexciton_binding_meV": "pl_peak_eV minus the energy of maximum net modal gain at the ASE threshold",
             "ase_threshold_mJ_cm2": "fluence where the peak net modal gain (t = 0, uniform stripe) crosses zero",
-            "gain_bandwidth_meV": "total width where noiseless A0 + dA < 0 at 10 ps (0.1 meV grid)",
-            "gain_lifetime_ns": "time where noiseless min_E (A0 + dA) crosses 0 (root, 0.5 meV grid)",
+            "gain_bandwidth_meV": "total width where noiseless A0 + dA < -k x its noise at 10 ps, k of "
+                                  "analysis.gain.k_sigma_for(points of one spectrum) (0.1 meV grid)",
+            "gain_lifetime_ns": "time where noiseless min_E (A0 + dA) crosses -k x its noise, k for the "
+                                "map's points at delays >= 0 (root, 0.5 meV grid)",
         },
     }
     return toml, meas, tr, params
@@ -500,11 +502,19 @@ def _write_ta(x: _Sample):
     fine = np.arange(1.45, 2.6, 1e-4)
     net10 = film_absorbance(fine, band, od_per_channel=od, continuum_od=cont) + ta_map(
         [10.0], fine, n_ta, band, od_per_channel=od, **casc)[0]
-    # The data contract's definitions: the width where A0 + dA < 0 at 10 ps (the region
-    # around the gain peak), and the time where min_E (A0 + dA) crosses 0.
-    tr["gain_bandwidth_meV"] = gain_bandwidth_eV(fine, net10, floor_od=0.0) * 1e3
+    # Net gain counts where the analysis can detect it (the contract's A0 + dA < 0 is not
+    # measurable in a gain tail shallower than the noise): below -k x the noise of A0 + dA
+    # (TA and ground-state noise in quadrature), with k exactly the analysis's default for
+    # the points it searches (analysis.gain.k_sigma_for): one spectrum for the bandwidth,
+    # every delay >= 0 of the map for the lifetime.
+    from ..analysis.gain import k_sigma_for
+
+    sigma_net = math.hypot(cfg["ta_noise_od"], a0_noise_od)
+    k_bw = k_sigma_for(e_ta.size)
+    k_lt = k_sigma_for(int(np.count_nonzero(delays >= 0)) * e_ta.size)
+    tr["gain_bandwidth_meV"] = gain_bandwidth_eV(fine, net10, floor_od=k_bw * sigma_net) * 1e3
     tr["gain_lifetime_ns"] = gain_lifetime_ns(fine[::5], n_ta, band, od_per_channel=od, continuum_od=cont,
-                                              floor_od=0.0, **casc)
+                                              floor_od=k_lt * sigma_net, **casc)
 
     return meas, tr, n_ta
 
