@@ -171,3 +171,33 @@ def test_usage_error_exit_2(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["analyze"])
     assert exc.value.code == 2
+
+
+def test_every_quantity_says_what_its_stderr_contains(tmp_path):
+    from multiphoton.results import STDERR_PARTS
+
+    manifest, _ = make_campaign(tmp_path)
+    res = analyze(manifest)
+    for q, est in res.samples["S1"].items():
+        parts = est.details.get("stderr_contains")
+        assert parts, q
+        assert parts == ["exact"] or set(parts) <= set(STDERR_PARTS), (q, parts)
+    assert "propagated inputs" in res.samples["S1"]["sigma2_GM"].details["stderr_contains"]
+
+
+def test_table1_shows_spread_or_stderr_labelled(tmp_path):
+    from multiphoton.report.tables import table1
+
+    manifest, _ = make_campaign(tmp_path)
+    text = manifest.read_text().replace('shell_thickness_nm = [[1.5, 0.2], [1.7, 0.2]]\n',
+                                        'shell_thickness_nm = [[1.5, 0.2], [1.7, 0.2]]\nn_particles = 400\n')
+    manifest.write_text(text)
+    res = analyze(manifest)
+    se, sp = table1(res), table1(res, uncertainty="spread")
+    assert "ensemble spread" in sp.title and "spread" not in se.title
+    cell_se, cell_sp = se.rows[0][1]["epsilon_per_M_cm"], sp.rows[0][1]["epsilon_per_M_cm"]
+    assert cell_se.value == cell_sp.value
+    assert cell_sp.stderr == pytest.approx(res.samples["S1"]["epsilon_per_M_cm"].spread)
+    assert cell_se.stderr == pytest.approx(res.samples["S1"]["epsilon_per_M_cm"].stderr)
+    # σ₂ has no spread: both tables show its stderr
+    assert sp.rows[0][1]["sigma2_GM"].stderr == se.rows[0][1]["sigma2_GM"].stderr
