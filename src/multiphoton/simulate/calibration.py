@@ -321,7 +321,7 @@ def write_report(rows: list[dict], path, *, command: str, n: int, seconds: float
         lines.append(f"| `{q}` | {m['n']} | {m['missing']} | {100 * m['bias_rel']:+.2f} % | "
                      f"{100 * m['median_stderr_rel']:.2f} % | {m['rms_z']:.2f} | "
                      f"{100 * m['cover_1sigma']:.0f} % | {100 * m['cover_2sigma']:.0f} % |")
-    bad = failures(summary)
+    bad = failures(summary) if summary else ["no experiment finished"]
     lines += ["", f"Criteria of `make test-slow` (RMS z in {RMS_Z_RANGE[0]}–{RMS_Z_RANGE[1]}, |bias| ≤ "
               f"{MAX_BIAS_IN_STDERR} × median stderr): " + ("all quantities pass." if not bad else
                                                              f"{len(bad)} miss:"), ""]
