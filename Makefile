@@ -26,7 +26,8 @@ test: $(STAMP)
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -m slow tests
 
-# >= 200 randomised simulated experiments, 2 processes, ~15-30 min: writes docs/calibration.md
+# >= 200 randomised simulated experiments over 2 processes (~10 s CPU each), resumable from
+# docs/calibration.jsonl: writes docs/calibration.md
 calibrate: $(STAMP)
 	nice -n 10 $(BIN)/python -m multiphoton.simulate.calibration --n 200 --jobs 2 --out docs/calibration.md
 

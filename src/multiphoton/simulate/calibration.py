@@ -284,7 +284,8 @@ def failures(summary: dict[str, dict], *, rms_range: Sequence[float] = RMS_Z_RAN
     return bad
 
 
-def write_report(rows: list[dict], path, *, command: str, n: int, seconds: float) -> pathlib.Path:
+def write_report(rows: list[dict], path, *, command: str, n: int, seconds: float,
+                 note: str = "") -> pathlib.Path:
     """Write the calibration table (Markdown) to ``path``; returns the path."""
     summary = summarize(rows)
     tot = overall(rows)
@@ -300,7 +301,7 @@ def write_report(rows: list[dict], path, *, command: str, n: int, seconds: float
         "truth with the std the manifest states. z = (estimate − truth)/stderr; bias and median",
         "stderr are relative to the truth.",
         "",
-        f"- command: `{command}`",
+        f"- command: `{command}`" + (f" ({note})" if note else ""),
         f"- date: {_dt.datetime.now(_dt.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
         f"- machine: {platform.node() or 'unknown'}, {platform.machine()}, {os.cpu_count()} CPUs, "
         f"Python {platform.python_version()}, {platform.system()} {platform.release()}",
@@ -360,7 +361,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         rows = calibrate(args.n, jobs=args.jobs, first_seed=args.first_seed, rows_path=rows_path)
     cmd = "python -m multiphoton.simulate.calibration " + " ".join(sys.argv[1:] if argv is None else argv)
-    path = write_report(rows, args.out, command=cmd.strip(), n=args.n, seconds=time.perf_counter() - t0)
+    note = f"report from the rows in {rows_path}, written as experiments finished" if args.report_only else ""
+    path = write_report(rows, args.out, command=cmd.strip(), n=args.n, seconds=time.perf_counter() - t0, note=note)
     print(path.read_text(encoding="utf-8"))
     return 0
 
