@@ -32,7 +32,9 @@ def test_summary_counts_coverage_and_flags_miscalibration(tmp_path):
     path = cal.write_report(_rows(z) + _rows(z[:5] * 0, "shots", stderr=0.0), tmp_path / "c.md",
                             command="test", n=4000, seconds=1.0)
     text = path.read_text()
-    assert "| `q` | 4000 | 0 |" in text and "| `shots` | 5 | 0 | exact" in text and "machine:" in text
+    assert "| `q` | 4000 | 0 | 0 |" in text and "| `shots` | 5 | 0 | 0 | exact" in text and "machine:" in text
+    bounded = cal.summarize([{**r, "bound": True} for r in _rows(z[:3])] + _rows(z[:10]))["q"]
+    assert bounded["n"] == 10 and bounded["bound"] == 3 and bounded["missing"] == 0
 
 
 def test_draws_are_reproducible_and_in_range():
