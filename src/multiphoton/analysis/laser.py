@@ -241,8 +241,8 @@ def _fit_shape(e, c, p, w_pts, w_eV, model):
     if model == "voigt":
         params["gamma"].set(value=sig, vary=True, expr="", min=0.0)
     # counting noise grows with the signal: weights 1/√y (relative; the covariance is scaled
-    # by the residuals). Unweighted, the fit's FWHM stderr came out ≈ 1.6× too small on
-    # Poisson spectra (calibration harness, RMS z 1.65).
+    # by the residuals). Not yet calibrated: the harness gives the linewidth RMS z 2.7 with
+    # these weights (139 draws) and 1.65 unweighted (19 draws), see docs/calibration.md.
     floor = max(float(np.max(np.abs(y))) * 1e-3, np.finfo(float).tiny)
     res = mod.fit(y, params, x=x, weights=1.0 / np.sqrt(np.maximum(y, floor)))
     if not res.success or res.covar is None:

@@ -95,13 +95,15 @@ def draw_campaign(seed: int) -> dict:
         "exciton_eV": rng.uniform(1.76, 1.96),
         "biexciton_binding_meV": rng.uniform(-56.0, -42.0),
         "tau_x_ns": rng.uniform(18.0, 32.0),
-        "tau_xx_ns": rng.uniform(4.0, 12.0),
+        "tau_xx_ns": rng.uniform(4.0, 12.0),  # capped below tau_x/2 after the draw (Auger rate >= 0)
         "pia_per_exciton": rng.uniform(0.0, 0.1),
         "ase_threshold_target_mJ_cm2": rng.uniform(0.9, 1.8),
         "ta_fluence_mJ_cm2": rng.uniform(1.5, 3.2),
         "pl_wavelength_axis": bool(rng.integers(2)),
         "ase_wavelength_axis": bool(rng.integers(2)),
     }
+    if s["tau_xx_ns"] >= 0.5 * s["tau_x_ns"]:  # the cascade needs a positive Auger rate
+        s["tau_xx_ns"] = 0.48 * s["tau_x_ns"]
     # the total volume must hold the core and CdSe shell plus at least 1 nm of outer CdS
     r_min = core / 2 + s["cdse_thickness_nm"][0] + 1.0
     v_min = 4.0 / 3.0 * math.pi * r_min**3
@@ -189,7 +191,8 @@ def calibrate(n: int, *, jobs: int = 1, first_seed: int = 1000, rows_path=None) 
     seeds = list(range(int(first_seed), int(first_seed) + int(n)))
     rows: list[dict] = []
     if rows_path is not None:
-        old = [r for r in load_rows(rows_path) if r["seed"] in set(seeds)]
+        # crashed experiments (``_error`` rows) are run again
+        old = [r for r in load_rows(rows_path) if r["seed"] in set(seeds) and r["quantity"] != "_error"]
         done = {r["seed"] for r in old}
         rows += old
         seeds = [s for s in seeds if s not in done]
