@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 OUT ?= demo-output
 
-.PHONY: demo test test-slow bench clean venv
+.PHONY: demo test test-slow calibrate bench clean venv
 
 venv: $(STAMP)
 
@@ -25,6 +25,11 @@ test: $(STAMP)
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -m slow tests
+
+# >= 200 randomised simulated experiments over 2 processes (~10 s CPU each), resumable from
+# docs/calibration.jsonl: writes docs/calibration.md
+calibrate: $(STAMP)
+	nice -n 10 $(BIN)/python -m multiphoton.simulate.calibration --n 200 --jobs 2 --out docs/calibration.md
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

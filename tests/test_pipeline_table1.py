@@ -77,7 +77,10 @@ excitation_eV = 1.55
 pulse_fwhm_fs = 100
 pulse_shape = "gaussian"
 ''')
-    n_cd = structures.cd_atoms_per_particle(["CdS", "CdSe", "CdS"], ufloat(4.5, 0.3), [ufloat(1.5, 0.2), ufloat(1.7, 0.2)])
+    # ensemble mean over the size distribution (contract section 3); no n_particles: the
+    # spread is the uncertainty
+    n_cd = structures.ensemble_cd_atoms_per_particle(
+        ["CdS", "CdSe", "CdS"], (ufloat(4.5, 0.3), 0.3), [(ufloat(1.5, 0.2), 0.2), (ufloat(1.7, 0.2), 0.2)])
     eps = ufloat(0.40, 0.004) / (ufloat(1.2e-5, 0.02e-5) / n_cd * 1.0)
     sigma1 = epsilon_to_sigma_cm2(eps)
     sigma2 = 16.2 * (sigma1.nominal_value / SIGMA1_REF) * (k_x / k_r) * (a_r / a_x)
@@ -103,6 +106,26 @@ def test_table1_quantities_recovered(tmp_path):
     assert res.warnings == []
     families = {p.family for p in res.plots}
     assert {"tpef", "pl_fluence_series"} <= families
+
+
+def test_n_particles_gives_stderr_of_the_mean_and_spread_beside_it(tmp_path):
+    manifest, truth = make_campaign(tmp_path)
+    text = manifest.read_text().replace('shell_thickness_nm = [[1.5, 0.2], [1.7, 0.2]]\n',
+                                        'shell_thickness_nm = [[1.5, 0.2], [1.7, 0.2]]\nn_particles = 400\n')
+    manifest.write_text(text)
+    q = analyze(manifest).samples["S1"]
+    eps = q["epsilon_per_M_cm"]
+    # same ensemble-mean value; the spread is the no-n_particles stderr (TEM stds propagated)
+    assert eps.value == pytest.approx(truth["epsilon_per_M_cm"].nominal_value, rel=1e-9)
+    assert eps.spread == pytest.approx(truth["epsilon_per_M_cm"].std_dev, rel=1e-9)
+    # the stderr of the mean: TEM part / sqrt(400), ICP 2 % and absorbance 1 % unchanged
+    tem = 0.40 / (1.2e-5 / structures.ensemble_cd_atoms_per_particle(
+        ["CdS", "CdSe", "CdS"], (ufloat(4.5, 0.3 / 20), 0.3), [(ufloat(1.5, 0.01), 0.2), (ufloat(1.7, 0.01), 0.2)]))
+    expected = eps.value * ((tem.std_dev / tem.nominal_value) ** 2 + 0.02**2 / 1.2**2 + 0.01**2) ** 0.5
+    assert eps.stderr == pytest.approx(expected, rel=1e-6)
+    assert eps.stderr < 0.5 * eps.spread
+    assert eps.to_json()["spread"] == pytest.approx(eps.spread)
+    assert q["total_volume_nm3"].spread > q["total_volume_nm3"].stderr > 0
 
 
 def test_cli_writes_results_json_atomically(tmp_path):
@@ -148,3 +171,33 @@ def test_usage_error_exit_2(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["analyze"])
     assert exc.value.code == 2
+
+
+def test_every_quantity_says_what_its_stderr_contains(tmp_path):
+    from multiphoton.results import STDERR_PARTS
+
+    manifest, _ = make_campaign(tmp_path)
+    res = analyze(manifest)
+    for q, est in res.samples["S1"].items():
+        parts = est.details.get("stderr_contains")
+        assert parts, q
+        assert parts == ["exact"] or set(parts) <= set(STDERR_PARTS), (q, parts)
+    assert "propagated inputs" in res.samples["S1"]["sigma2_GM"].details["stderr_contains"]
+
+
+def test_table1_shows_spread_or_stderr_labelled(tmp_path):
+    from multiphoton.report.tables import table1
+
+    manifest, _ = make_campaign(tmp_path)
+    text = manifest.read_text().replace('shell_thickness_nm = [[1.5, 0.2], [1.7, 0.2]]\n',
+                                        'shell_thickness_nm = [[1.5, 0.2], [1.7, 0.2]]\nn_particles = 400\n')
+    manifest.write_text(text)
+    res = analyze(manifest)
+    se, sp = table1(res), table1(res, uncertainty="spread")
+    assert "ensemble spread" in sp.title and "spread" not in se.title
+    cell_se, cell_sp = se.rows[0][1]["epsilon_per_M_cm"], sp.rows[0][1]["epsilon_per_M_cm"]
+    assert cell_se.value == cell_sp.value
+    assert cell_sp.stderr == pytest.approx(res.samples["S1"]["epsilon_per_M_cm"].spread)
+    assert cell_se.stderr == pytest.approx(res.samples["S1"]["epsilon_per_M_cm"].stderr)
+    # σ₂ has no spread: both tables show its stderr
+    assert sp.rows[0][1]["sigma2_GM"].stderr == se.rows[0][1]["sigma2_GM"].stderr

@@ -7,7 +7,7 @@ import pytest
 
 from multiphoton.errors import InputError
 from multiphoton.simulate.campaign import write_campaign
-from multiphoton.structures import cd_atoms_per_particle
+from multiphoton.structures import ensemble_cd_atoms_per_particle, ensemble_total_volume_nm3
 from multiphoton.units import spectrum_per_nm_to_per_eV
 
 QUANTITIES = {
@@ -68,12 +68,13 @@ def test_manifest_and_truth(campaigns):
     assert LASER <= truth["samples"]["QS-8.2"].keys()
     assert truth["samples"]["QS-8.2"]["beam_radius_um"] == 150.0
     assert {q["quantum_yield"] for q in truth["samples"].values()} == {0.35, 0.25, 0.20}
-    # Volumes match Table 1 and ε is recovered from the written ICP numbers.
+    # Ensemble-mean volumes (⟨r³⟩ = r̄³ + 3r̄s², contract section 3) match Table 1 and ε is
+    # recovered from the written ICP numbers with the ensemble-mean Cd atoms per particle.
     for s in man["sample"]:
-        d = s["core_diameter_nm"][0] + 2 * sum(t[0] for t in s["shell_thickness_nm"])
+        sizes = [tuple(s["core_diameter_nm"]), [tuple(t) for t in s["shell_thickness_nm"]]]
         target = {"QS-4.5": 678, "QS-6.0": 1630, "QS-8.2": 3764}[s["id"]]
-        assert np.pi * d**3 / 6 == pytest.approx(target, rel=5e-3)
-        n_cd = cd_atoms_per_particle(s["layers"], s["core_diameter_nm"][0], [t[0] for t in s["shell_thickness_nm"]])
+        assert ensemble_total_volume_nm3(*sizes) == pytest.approx(target, rel=5e-3)
+        n_cd = ensemble_cd_atoms_per_particle(s["layers"], *sizes)
         eps = s["icp"]["absorbance"][0] * n_cd / (s["icp"]["cd_mol_per_L"][0] * s["icp"]["path_cm"])
         assert eps == pytest.approx(truth["samples"][s["id"]]["epsilon_per_M_cm"], rel=1e-9)
     assert truth["samples"]["QS-8.2"]["shots"] == 1.8e6

@@ -16,9 +16,47 @@ import numpy as np
 if TYPE_CHECKING:
     from .plotdata import PlotData
 
-__all__ = ["Estimate", "Warning_", "Results", "RESULTS_SCHEMA"]
+__all__ = ["Estimate", "Warning_", "Results", "RESULTS_SCHEMA", "STDERR_PARTS", "STDERR_CONTAINS"]
 
 RESULTS_SCHEMA = "multiphoton.results/1"
+
+STDERR_PARTS = ("noise", "propagated inputs", "model error")
+"""What a stderr may contain: ``noise`` (of the data, from the fit or a resampling),
+``propagated inputs`` (manifest numbers given with a std: TEM sizes, ICP, reference
+values, and upstream quantities), ``model error`` (a stated bias allowance of a method
+measured against the simulator, docs/calibration.md). ``["exact"]`` means the quantity is
+exact given the manifest (stderr 0)."""
+
+STDERR_CONTAINS = {
+    "total_volume_nm3": ("propagated inputs",),
+    "cd_atoms_per_particle": ("propagated inputs",),
+    "epsilon_per_M_cm": ("propagated inputs",),
+    "sigma1_cm2": ("propagated inputs",),
+    "sigma2_GM": ("noise", "propagated inputs"),
+    "sigma2_per_volume_cm_s": ("noise", "propagated inputs"),
+    "pl_order": ("noise",),
+    "pl_peak_eV": ("noise",),
+    "pl_fwhm_meV": ("noise",),
+    "tau_x_ns": ("noise",),
+    "tau_xx_ns": ("noise", "model error"),
+    "ase_threshold_mJ_cm2": ("noise", "model error"),
+    "ase_threshold_linewidth_mJ_cm2": ("noise",),
+    "ase_peak_eV": ("noise",),
+    "tau_x_global_ns": ("noise",),
+    "tau_x_irf_ns": ("noise",),
+    "tau_xx_global_ns": ("noise",),
+    "excitons_at_threshold": ("noise", "propagated inputs", "model error"),
+    "biexciton_binding_meV": ("noise",),
+    "gain_bandwidth_meV": ("noise",),
+    "gain_lifetime_ns": ("noise",),
+    "laser_threshold_mJ_cm2": ("noise", "model error"),
+    "laser_linewidth_meV": ("noise",),
+    "mode_drift_meV_per_min": ("noise",),
+    "intensity_retention": ("noise",),
+    "shots": ("exact",),
+}
+"""Default ``details["stderr_contains"]`` per quantity, filled in by the pipeline when a
+step does not say it itself (docs/quantities.md, "What a stderr contains")."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -48,6 +86,12 @@ class Estimate:
         Other fitted parameters as (value, stderr), units in their names.
     details : mapping
         JSON-serialisable diagnostics (windows chosen, points used, …).
+        ``details["stderr_contains"]`` says what ``stderr`` holds (see
+        :data:`STDERR_CONTAINS`).
+    spread : float or None
+        The ensemble spread (one standard deviation of the particle-to-particle
+        distribution, in ``unit``) where it differs from the uncertainty of the value,
+        e.g. σ₁ from TEM sizes; None otherwise. Written as ``spread`` beside ``stderr``.
     """
 
     value: float
@@ -60,6 +104,7 @@ class Estimate:
     residuals: np.ndarray | None = field(default=None, repr=False, compare=False)
     params: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     details: Mapping[str, Any] = field(default_factory=dict)
+    spread: float | None = None
     u: Any = field(default=None, repr=False, compare=False)
     """The correlated ``uncertainties`` number behind ``value ± stderr`` (None when not kept)."""
 
@@ -102,6 +147,8 @@ class Estimate:
             "stderr": _jsonable(self.stderr),
             "method": self.method,
         }
+        if self.spread is not None:
+            out["spread"] = _jsonable(self.spread)
         if self.unit:
             out["unit"] = self.unit
         if self.reduced_chi2 is not None:
@@ -120,6 +167,7 @@ class Estimate:
         return cls(
             value=_float(data["value"]),
             stderr=_float(data.get("stderr")),
+            spread=None if data.get("spread") is None else _float(data["spread"]),
             method=str(data.get("method", "")),
             unit=str(data.get("unit", "")),
             message=str(data.get("message", "")),

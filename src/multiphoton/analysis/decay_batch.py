@@ -256,7 +256,7 @@ def _initial_theta(t, y, n, sigma_fixed):
 
 
 def fit_decays(time_ns, counts, *, n_components=1, irf_fwhm_ns=None, background=True,
-               weighting="poisson", chunk=128, max_iter=100) -> list:
+               weighting="poisson-mle", chunk=128, max_iter=100) -> list:
     """Fit many decays on one time grid at once (vectorised; Gaussian IRF).
 
     Same model, objective, weights and outputs as :func:`fit_decay` with a Gaussian IRF

@@ -26,7 +26,7 @@ from ..errors import InputError, UsageError
 from ..io.manifest import Manifest, read_manifest
 from ..io.options import MeasurementOptions, SampleOptions
 from ..io.schema import nearest
-from ..results import Results
+from ..results import STDERR_CONTAINS, Results
 from . import fluence
 from .loading import Loader
 from .output import write_outputs
@@ -151,6 +151,8 @@ def record(sid: str, node: Planned, res: StepResult, results: Results, state: di
             continue
         if isinstance(o, MeasurementOptions):
             est = replace(est, details={**est.details, "options": o.record()})
+        if "stderr_contains" not in est.details and q in STDERR_CONTAINS:
+            est = replace(est, details={**est.details, "stderr_contains": list(STDERR_CONTAINS[q])})
         results.add(sid, q, est)
         if est.success and math.isfinite(est.value):
             state[q] = est

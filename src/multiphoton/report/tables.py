@@ -261,12 +261,13 @@ def _pair(entry: Any) -> tuple[float, float]:
     )
 
 
-def _raw_cell(results: Results, sample: str, column: Column) -> tuple[float, float, str]:
+def _raw_cell(results: Results, sample: str, column: Column, uncertainty: str = "stderr") -> tuple[float, float, str]:
     quantities = results.samples.get(sample, {})
     info = results.sample_info.get(sample, {})
     if column.source in ("quantity", "either") and column.key in quantities:
         est = quantities[column.key]
-        return float(est.value), float(est.stderr), est.method
+        spread = getattr(est, "spread", None) if uncertainty == "spread" else None
+        return float(est.value), float(est.stderr if spread is None else spread), est.method
     if column.source in ("info", "either"):
         try:
             value, std = _pair(info.get(column.key))
@@ -282,9 +283,15 @@ def _sample_ids(results: Results) -> list[str]:
     return ids
 
 
-def _build(results: Results, title: str, columns: tuple[Column, ...]) -> Table:
+_UNCERTAINTY_LABELS = {"stderr": "± = standard error", "spread": "± = ensemble spread where known"}
+
+
+def _build(results: Results, title: str, columns: tuple[Column, ...], uncertainty: str = "stderr") -> Table:
+    if uncertainty not in _UNCERTAINTY_LABELS:
+        raise ValueError(f"uncertainty must be one of {sorted(_UNCERTAINTY_LABELS)}; got {uncertainty!r}")
     samples = _sample_ids(results)
-    raw = {s: {c.key: _raw_cell(results, s, c) for c in columns} for s in samples}
+    raw = {s: {c.key: _raw_cell(results, s, c, uncertainty) for c in columns} for s in samples}
+    title = f"{title} ({_UNCERTAINTY_LABELS[uncertainty]})" if uncertainty != "stderr" else title
     exponents = {
         c.key: (
             scale_exponent([raw[s][c.key][0] for s in samples], default=c.default_exponent)
@@ -307,8 +314,11 @@ def _build(results: Results, title: str, columns: tuple[Column, ...]) -> Table:
     return Table(title=title, columns=columns, exponents=exponents, rows=tuple(rows))
 
 
-def table1(results: Results) -> Table:
+def table1(results: Results, *, uncertainty: str = "stderr") -> Table:
     """Table 1: sizing, PL peak, extinction, cross sections and PL order, one row per sample.
+
+    ``uncertainty="spread"`` shows the ensemble spread (``Estimate.spread``, the paper's
+    ±) where a quantity has one, the standard error elsewhere; the title says which.
 
     Examples
     --------
@@ -319,7 +329,7 @@ def table1(results: Results) -> Table:
     >>> t.header(t.columns[5]), t.rows[0][1]["sigma2_GM"].text
     ('σ₂ (×10⁶ GM)', '1.7 ± 0.5')
     """
-    return _build(results, "Table 1. Sizing, extinction and cross sections", TABLE1_COLUMNS)
+    return _build(results, "Table 1. Sizing, extinction and cross sections", TABLE1_COLUMNS, uncertainty)
 
 
 def table2(results: Results) -> Table:

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..constants import HC_EV_NM
 from ..errors import InputError
-from ..structures import cd_atoms_per_particle, layer_volumes_nm3
+from ..structures import ensemble_cd_atoms_per_particle, ensemble_total_volume_nm3
 from ..models.excitation import mean_excitons_one_photon, mean_excitons_two_photon
 from ..units import epsilon_to_sigma_cm2, gm_to_cm4_s, nm3_to_cm3, photon_fluence_per_cm2
 from .ase import ase_spectra, ase_threshold_fluence, net_modal_gain_per_cm
@@ -71,13 +71,15 @@ def _round_sig(x, digits=4):
 
 # ---------------------------------------------------------------- the campaign
 
-def write_campaign(preset: str, out_dir, *, seed: int = 0) -> pathlib.Path:
+def write_campaign(preset, out_dir, *, seed: int = 0) -> pathlib.Path:
     """Simulate every measurement of a preset campaign and write it to ``out_dir``.
 
     Parameters
     ----------
-    preset : str
-        Name of a preset in :data:`multiphoton.simulate.presets.PRESETS` (``"paper-2023"``).
+    preset : str or mapping
+        Name of a preset in :data:`multiphoton.simulate.presets.PRESETS` (``"paper-2023"``),
+        or a parameter mapping of the same layout (e.g. one drawn by
+        :func:`multiphoton.simulate.calibration.draw_campaign`).
     out_dir : str or path
         Directory to write into (created if needed; existing files are overwritten).
     seed : int, optional
@@ -101,18 +103,21 @@ def write_campaign(preset: str, out_dir, *, seed: int = 0) -> pathlib.Path:
     ...     [s["id"] for s in tomllib.loads(m.read_text())["sample"]]
     ['QS-4.5', 'QS-6.0', 'QS-8.2']
     """
-    if preset not in PRESETS:
-        raise InputError(f"preset {preset!r} is not known; available presets: {', '.join(preset_names())}.")
+    if isinstance(preset, str):
+        if preset not in PRESETS:
+            raise InputError(f"preset {preset!r} is not known; available presets: {', '.join(preset_names())}.")
+        cfg = PRESETS[preset]
+    else:
+        cfg, preset = preset, str(preset.get("preset", "custom"))
     if int(seed) != seed:
         raise InputError(f"seed must be an integer; got {seed!r}.")
-    cfg = PRESETS[preset]
     out = pathlib.Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     toml: list[str] = [f'name = "{cfg["name"]}"', 'standards = "lab_standards.toml"', ""]
     measurements: list[str] = []
     truth: dict = {"preset": preset, "seed": int(seed), "samples": {}, "parameters": {}}
     ref = _write_reference(cfg, out, seed)
-    _write_lab_standards(cfg, out)
+    _write_lab_standards(cfg, out, seed)
     truth["parameters"]["reference"] = ref["parameters"]
     for s in cfg["samples"]:
         sample_toml, sample_meas, sample_truth, params = _write_sample(cfg, s, out, seed, ref)
@@ -185,28 +190,50 @@ def _write_reference(cfg, out: pathlib.Path, seed: int) -> dict:
             "parameters": {**r, "sigma1_cm2": sigma1}}
 
 
-def _write_lab_standards(cfg, out: pathlib.Path) -> None:
-    """The simulated lab's own standards file: R6G's ε at the one-photon energy."""
+def _write_lab_standards(cfg, out: pathlib.Path, seed: int) -> None:
+    """The simulated lab's own standards file: R6G's ε at the one-photon energy.
+
+    With ``noisy_inputs`` (the calibration harness) the lab's value scatters around the
+    truth by the std it states, from its own random stream.
+    """
     r = cfg["reference"]
     eps, unc, e1p = r["epsilon_1p_per_M_cm"], r["relative_uncertainty"], cfg["pump_1p_eV"]
+    std = unc * eps
+    if cfg.get("noisy_inputs"):
+        eps = eps * (1.0 + unc * _rng(seed, "reference-input").normal())
     text = "\n".join([
         "# The simulated lab's own reference data (format of multiphoton/standards/reference_dyes.toml).",
         f"[dyes.{r['name']}]", "",
         f"[[dyes.{r['name']}.epsilon]]", f"energy_eV = {_num(e1p)}", f"value_per_M_cm = {_num(eps)}",
-        f"std_per_M_cm = {_num(unc * eps)}", "tolerance_eV = 0.01", 'solvent = "methanol"',
+        f"std_per_M_cm = {_num(std)}", "tolerance_eV = 0.01", 'solvent = "methanol"',
         'source = "simulated lab measurement (the simulator\'s model choice, docs/simulator.md)"',
         'where = "absorbance of a weighed R6G solution at 400 nm"', ""])
     (out / "lab_standards.toml").write_text(text, encoding="utf-8")
 
 
+def _sizes(s, thick):
+    """(mean, ensemble std) of the core diameter and of each shell thickness, in nm."""
+    return (tuple(s["core_diameter_nm"]),
+            [(thick[0], s["cdse_thickness_nm"][1]), (thick[1], s["outer_std_nm"])])
+
+
 def _geometry(s):
+    """Shell thicknesses and the ensemble-mean volume and Cd atoms per particle.
+
+    The outer CdS thickness is chosen so that the ensemble mean volume ⟨V⟩ (data
+    contract section 3: ⟨r³⟩ = r̄³ + 3r̄s²) matches ``total_volume_nm3``.
+    """
     d_core = s["core_diameter_nm"][0]
     t_se = s["cdse_thickness_nm"][0]
-    d_out = (6.0 * s["total_volume_nm3"] / math.pi) ** (1.0 / 3.0)
-    t_out = round((d_out - d_core - 2.0 * t_se) / 2.0, 2)
+    var_r = (s["core_diameter_nm"][1] / 2.0) ** 2 + s["cdse_thickness_nm"][1] ** 2 + s["outer_std_nm"] ** 2
+    # R̄³ + 3 R̄ s² = 3⟨V⟩/4π, one real positive root
+    roots = np.roots([1.0, 0.0, 3.0 * var_r, -3.0 * s["total_volume_nm3"] / (4.0 * math.pi)])
+    r_out = float(max(r.real for r in roots if abs(r.imag) < 1e-9))
+    t_out = round(r_out - d_core / 2.0 - t_se, 2)
     thick = [t_se, t_out]
-    volume = sum(layer_volumes_nm3(d_core, thick))
-    n_cd = cd_atoms_per_particle(["CdS", "CdSe", "CdS"], d_core, thick)
+    core, shells = _sizes(s, thick)
+    volume = ensemble_total_volume_nm3(core, shells)
+    n_cd = ensemble_cd_atoms_per_particle(["CdS", "CdSe", "CdS"], core, shells)
     return thick, volume, n_cd
 
 
@@ -249,14 +276,30 @@ def _write_sample(cfg, s, out: pathlib.Path, seed: int, ref: dict):
     cd_mol = float(f"{conc_particles * n_cd:.6g}")
     epsilon_true = absorbance * n_cd / (cd_mol * 1.0)
     std_out = s["outer_std_nm"]
+    cd_std, a_std = float(f"{0.02 * cd_mol:.3g}"), 0.004
+    core_w, thick_w, a_w, cd_w = s["core_diameter_nm"][0], list(thick), absorbance, cd_mol
+    n_part = s.get("n_particles")
+    if cfg.get("noisy_inputs"):
+        # what a lab writes: the measured numbers scatter around the truth with the std they
+        # state (TEM means with std/sqrt(n_particles)); its own stream, so data files are unchanged
+        g = _rng(seed, f"{key}/manifest-inputs")
+        sem = 1.0 / math.sqrt(n_part) if n_part else 1.0
+        core_w = core_w + g.normal(0.0, s["core_diameter_nm"][1] * sem)
+        thick_w = [thick[0] + g.normal(0.0, s["cdse_thickness_nm"][1] * sem), thick[1] + g.normal(0.0, std_out * sem)]
+        a_w = absorbance + g.normal(0.0, a_std)
+        cd_w = cd_mol + g.normal(0.0, cd_std)
     toml = [
         "[[sample]]", f'id = "{sid}"', 'layers = ["CdS", "CdSe", "CdS"]',
-        f"core_diameter_nm = [{_num(s['core_diameter_nm'][0])}, {_num(s['core_diameter_nm'][1])}]",
-        f"shell_thickness_nm = [[{_num(thick[0])}, {_num(s['cdse_thickness_nm'][1])}], "
-        f"[{_num(thick[1])}, {_num(std_out)}]]",
+        f"core_diameter_nm = [{_num(core_w)}, {_num(s['core_diameter_nm'][1])}]",
+        f"shell_thickness_nm = [[{_num(thick_w[0])}, {_num(s['cdse_thickness_nm'][1])}], "
+        f"[{_num(thick_w[1])}, {_num(std_out)}]]",
+    ]
+    if n_part:
+        toml.append(f"n_particles = {int(n_part)}")
+    toml += [
         "", "[sample.icp]",
-        f"cd_mol_per_L = [{_num(cd_mol)}, {_num(float(f'{0.02 * cd_mol:.3g}'))}]",
-        f"absorbance = [{_num(absorbance)}, 0.004]", f"energy_eV = {_num(e1p)}", "path_cm = 1.0", "",
+        f"cd_mol_per_L = [{_num(cd_w)}, {_num(cd_std)}]",
+        f"absorbance = [{_num(a_w)}, {_num(a_std)}]", f"energy_eV = {_num(e1p)}", "path_cm = 1.0", "",
     ]
     meas: list[str] = []
     tr: dict = {}
@@ -299,8 +342,10 @@ def _write_sample(cfg, s, out: pathlib.Path, seed: int, ref: dict):
             "pl_peak_eV": "argmax of the noiseless lowest-fluence spectrum (1e-5 eV grid)",
             "biexciton_binding_meV": "pl_peak_eV minus the energy of maximum net modal gain at the ASE threshold",
             "ase_threshold_mJ_cm2": "fluence where the peak net modal gain (t = 0, uniform stripe) crosses zero",
-            "gain_bandwidth_meV": "total width where noiseless A0 + dA < -4.5 x its noise at 10 ps (0.1 meV grid)",
-            "gain_lifetime_ns": "latest delay with min_E (A0 + dA) < -4.5 x its noise, noiseless",
+            "gain_bandwidth_meV": "total width where noiseless A0 + dA < -k x its noise at 10 ps, k of "
+                                  "analysis.gain.k_sigma_for(points of one spectrum) (0.1 meV grid)",
+            "gain_lifetime_ns": "time where noiseless min_E (A0 + dA) crosses -k x its noise, k for the "
+                                "map's points at delays >= 0 (root, 0.5 meV grid)",
         },
     }
     return toml, meas, tr, params
@@ -501,13 +546,19 @@ def _write_ta(x: _Sample):
     fine = np.arange(1.45, 2.6, 1e-4)
     net10 = film_absorbance(fine, band, od_per_channel=od, continuum_od=cont) + ta_map(
         [10.0], fine, n_ta, band, od_per_channel=od, **casc)[0]
-    # Net gain counts where it exceeds what the simulated experiment resolves: 4.5 × the noise
-    # of A0 + dA (TA and ground-state noise in quadrature), the detection floor of
-    # analysis.gain for a ~180-point spectrum (docs/simulator.md).
-    floor = 4.5 * math.hypot(cfg["ta_noise_od"], a0_noise_od)
-    tr["gain_bandwidth_meV"] = gain_bandwidth_eV(fine, net10, floor_od=floor) * 1e3
+    # Net gain counts where the analysis can detect it (the contract's A0 + dA < 0 is not
+    # measurable in a gain tail shallower than the noise): below -k x the noise of A0 + dA
+    # (TA and ground-state noise in quadrature), with k exactly the analysis's default for
+    # the points it searches (analysis.gain.k_sigma_for): one spectrum for the bandwidth,
+    # every delay >= 0 of the map for the lifetime.
+    from ..analysis.gain import k_sigma_for
+
+    sigma_net = math.hypot(cfg["ta_noise_od"], a0_noise_od)
+    k_bw = k_sigma_for(e_ta.size)
+    k_lt = k_sigma_for(int(np.count_nonzero(delays >= 0)) * e_ta.size)
+    tr["gain_bandwidth_meV"] = gain_bandwidth_eV(fine, net10, floor_od=k_bw * sigma_net) * 1e3
     tr["gain_lifetime_ns"] = gain_lifetime_ns(fine[::5], n_ta, band, od_per_channel=od, continuum_od=cont,
-                                              floor_od=floor, **casc)
+                                              floor_od=k_lt * sigma_net, **casc)
 
     return meas, tr, n_ta
 
@@ -582,8 +633,13 @@ def _write_laser(cfg, out: pathlib.Path, seed: int):
     meas += _meas("time_series", s["id"], file=f"{key}/laser_time_series.csv", fluence_mJ_cm2=ts["fluence_mJ_cm2"],
                   rep_rate_Hz=ts["rep_rate_Hz"], excitation_eV=cfg["pump_2p_eV"])
     integ = np.trapezoid(clean, e2, axis=1)
+    # the data contract's laser threshold: where a line fitted to the (noiseless) line
+    # intensity above threshold reaches zero; the β rate equations' p = 1 lies slightly above
+    # it (spontaneous emission rounds the kink), see params["threshold_mJ_cm2"]
+    above = fl > lz["threshold_mJ_cm2"]
+    slope, intercept = np.polyfit(fl[above], s_ph[above], 1)
     truth = {
-        "laser_threshold_mJ_cm2": lz["threshold_mJ_cm2"],
+        "laser_threshold_mJ_cm2": float(-intercept / slope),
         "beam_radius_um": lz["pump_beam_radius_um"],
         "laser_linewidth_meV": lz["linewidth_meV"],
         "mode_drift_meV_per_min": ts["drift_meV"] / (ts["duration_s"] / 60.0),
@@ -593,7 +649,8 @@ def _write_laser(cfg, out: pathlib.Path, seed: int):
     params = {**{k: (list(v) if isinstance(v, tuple) else v) for k, v in lz.items()},
               "time_series": dict(ts), "pump_ratio": (fl / lz["threshold_mJ_cm2"]).tolist(),
               "definitions": {
-                  "laser_threshold_mJ_cm2": "pump p = F/F_th = 1 of the beta rate equations (linear pump in F)",
+                  "laser_threshold_mJ_cm2": "zero of the least-squares line through the noiseless lasing-line "
+                                            "photon number at the series fluences above p = F/F_th = 1",
                   "laser_linewidth_meV": "Lorentzian FWHM of the lasing line",
                   "intensity_retention": "integral of the noiseless last spectrum over the first (file grid)",
               }}

@@ -56,6 +56,7 @@ _PAPER_2023 = {
             "core_diameter_nm": (4.5, 0.3),
             "cdse_thickness_nm": (1.6, 0.3),
             "outer_std_nm": 0.4,
+            "n_particles": 200,  # TEM count (a model choice; the paper does not state it)
             "total_volume_nm3": 678.0,
             "sigma2_GM": 1.7e6,
             "epsilon_per_M_cm": 3.2e7,
@@ -76,6 +77,7 @@ _PAPER_2023 = {
             "core_diameter_nm": (6.0, 0.5),
             "cdse_thickness_nm": (1.4, 0.3),
             "outer_std_nm": 0.5,
+            "n_particles": 200,  # TEM count (a model choice; the paper does not state it)
             "total_volume_nm3": 1630.0,
             "sigma2_GM": 0.4e6,
             "epsilon_per_M_cm": 1.3e7,
@@ -96,6 +98,7 @@ _PAPER_2023 = {
             "core_diameter_nm": (8.2, 0.8),
             "cdse_thickness_nm": (2.2, 0.4),
             "outer_std_nm": 0.6,
+            "n_particles": 200,  # TEM count (a model choice; the paper does not state it)
             "total_volume_nm3": 3764.0,
             "sigma2_GM": 7.9e6,
             "epsilon_per_M_cm": 7.6e7,

@@ -8,6 +8,7 @@ import numpy as np
 from ...analysis import trpl
 from ...errors import InputError
 from ...io.options import TRPLSeriesOptions
+from ...model_error import with_model_error
 from ...plotdata import TRPLPlot
 from ._step import Step, StepResult
 
@@ -53,7 +54,7 @@ def run_trpl_series(data, o: TRPLSeriesOptions, inputs) -> StepResult:
                                       n_low=o.n_low, high_index=o.high_index)
     except InputError as exc:
         raise InputError(f"{o.where}: {exc}") from None
-    out.add("tau_xx_ns", res.tau_xx_ns)
+    out.add("tau_xx_ns", with_model_error(res.tau_xx_ns, "tau_xx_ns"))  # Klimov differencing's known bias
     out.add("tau_x_ns", res.tau_x_ns)
     if irf is not None:
         out.add("tau_x_irf_ns", _irf_cross_check(s, irf, np.asarray(res.low_fluence), o))
