@@ -365,7 +365,10 @@ def fit_decay(time_ns, counts, *, n_components=1, irf=None, irf_fwhm_ns=None, ba
     Returns
     -------
     DecayFit
-        Estimates of every parameter, reduced χ², residuals, success flag.
+        Estimates of every parameter, reduced χ², residuals, success flag. With a measured
+        IRF, ``irf_shift_ns.details`` holds ``pre_shift_ns`` and how the IRF was put on the
+        grid: ``background_per_bin``, ``background_bins``, ``irf_fwhm_ns``, ``irf_bin_ns``,
+        ``decay_bin_ns``, ``rebinned``, ``counts_kept_fraction``.
 
     Raises
     ------
