@@ -159,6 +159,23 @@ def _half_max_width_pts(y):
     return max(hi - lo, 3)
 
 
+def _edge_maximum(e, y, method):
+    """A failed Estimate when the (smoothed) maximum lies at the edge of the data, else None."""
+    k = max(3, y.size // 50)
+    ys = np.convolve(y, np.ones(k) / k, mode="same") if y.size > 2 * k else y
+    ipk = int(np.argmax(ys[k // 2: y.size - k // 2])) + k // 2 if y.size > 2 * k else int(np.argmax(y))
+    imax = int(np.argmax(y))
+    if min(ipk, imax) <= k // 2 + 1 or max(ipk, imax) >= y.size - 2 - k // 2:
+        i = imax if imax in (0, y.size - 1) else ipk
+        side = "low" if i < y.size // 2 else "high"
+        return Estimate(value=float("nan"), stderr=float("nan"), method=method, unit="eV", success=False,
+                        message=(f"the maximum is at the {side}-energy edge of the data ({e[i]:.4f} eV, "
+                                 f"point {i + 1} of {y.size}): no peak inside the spectrum (a rising "
+                                 "background, a Raman or laser line, or a cut spectrum); widen the range"),
+                        details={"edge_eV": float(e[i])})
+    return None
+
+
 def peak_energy(energy_eV, counts, *, method="second-derivative", fraction=0.5,
                 lineshape="gaussian") -> Estimate:
     """Energy of the emission maximum, in eV.
@@ -184,7 +201,10 @@ def peak_energy(energy_eV, counts, *, method="second-derivative", fraction=0.5,
         Peak energy in eV. ``details``: for the second derivative ``windows_points`` (the
         Savitzky–Golay widths) and ``peaks_eV`` (the minimum found with each); for the peak
         fit ``fit_range_eV`` (first and last energy fitted) and ``lineshape``, and when the
-        fit fails ``last_iterate_eV`` (where the optimiser stopped).
+        fit fails ``last_iterate_eV`` (where the optimiser stopped). A maximum at the edge
+        of the data (within max(3, M/50) points of it) fails with ``edge_eV``: there is no
+        peak inside the spectrum; so does a peak fit whose region above ``fraction`` reaches
+        the data's edge (it would extrapolate) or whose centre ends at its window's edge.
 
     Notes
     -----
@@ -215,6 +235,9 @@ def peak_energy(energy_eV, counts, *, method="second-derivative", fraction=0.5,
     e, y = _check_spectrum(energy_eV, counts)
     if not np.max(y) > 0:
         raise InputError("counts has no positive value; there is no peak to locate.")
+    edge = _edge_maximum(e, y, method)
+    if edge is not None:
+        return edge
     if method == "second-derivative":
         return _peak_second_derivative(e, y)
     if method == "peak-fit":
@@ -261,6 +284,13 @@ def _peak_fit(e, y, *, fraction, lineshape):
         hi += 1
     if hi - lo + 1 < 5:
         lo, hi = max(ipk - 3, 0), min(ipk + 3, y.size - 1)
+    if lo == 0 or hi == y.size - 1:
+        side = "low" if lo == 0 else "high"
+        return Estimate(value=float("nan"), stderr=float("nan"), method="peak-fit", unit="eV",
+                        success=False, details={"edge_eV": float(e[0] if lo == 0 else e[-1])},
+                        message=(f"the line does not fall below {fraction:g} of its maximum on the "
+                                 f"{side}-energy side within the data: a fit would extrapolate "
+                                 "beyond the data"))
     x, z = e[lo:hi + 1], y[lo:hi + 1]
     if x.size < 5:
         return Estimate(value=float("nan"), stderr=float("nan"), method="peak-fit", unit="eV",
@@ -277,6 +307,11 @@ def _peak_fit(e, y, *, fraction, lineshape):
     center = res.params["center"]
     stderr = center.stderr if center.stderr is not None else float("nan")
     details = {"fit_range_eV": [float(x[0]), float(x[-1])], "lineshape": lineshape}
+    if res.success and not (x[0] < center.value < x[-1]) or np.isclose(center.value, x[[0, -1]]).any():
+        return Estimate(value=float("nan"), stderr=float("nan"), method="peak-fit", unit="eV",
+                        success=False, reduced_chi2=float(res.redchi),
+                        message=f"the fitted centre ({center.value:.4f} eV) is at the edge of its fit window",
+                        details={**details, "last_iterate_eV": float(center.value)})
     if not (bool(res.success) and np.isfinite(stderr)):
         why = (f"peak fit did not converge: {res.message}" if not res.success else
                "peak fit: the centre's standard error could not be estimated")

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import UnsupportedError
+from ..errors import InputError, UnsupportedError
 from ._files import existing_file, json_safe
 from .ptu import ptu_metadata, read_ptu_histograms
 from .sdt import read_sdt_blocks
@@ -58,7 +58,13 @@ def inspect_file(path, *, fmt=None) -> dict[str, Any]:
     >>> _ = json.dumps(info)
     """
     path = existing_file(path)
-    fmt = fmt or detect_format(path)
+    if fmt is None:
+        try:
+            fmt = detect_format(path)
+        except InputError:
+            if Path(path).suffix.lower() != ".csv":
+                raise
+            fmt = "wide"  # an unrecognised CSV: read as a wide table (layout = "wide")
     axes: dict[str, Any] = {}
     if fmt == "ptu":
         try:
@@ -103,9 +109,12 @@ def inspect_file(path, *, fmt=None) -> dict[str, Any]:
         shape = list(counts.shape)
         axes["transient"] = {"unit": "", "size": int(counts.shape[0])}
         axes["time_ns"] = _axis(time_ns, "ns")
-    else:
-        from ..errors import InputError
+    elif fmt == "wide":
+        from .wide import describe_wide_table
 
+        info = describe_wide_table(path)
+        shape, axes, meta = info["shape"], info["axes"], info["meta"]
+    else:
         raise InputError(f"{path}: unknown format {fmt!r}; formats are ptu, sdt, sif, spe, ta-ascii, "
-                         f"fluotime-dat, trpl-csv.")
+                         f"fluotime-dat, trpl-csv, wide.")
     return json_safe({"file": str(Path(path)), "format": fmt, "shape": shape, "axes": axes, "meta": meta})

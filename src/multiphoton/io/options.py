@@ -34,10 +34,17 @@ READER_OPTIONS: Mapping[str, tuple[str, ...]] = {
     "irf": ("channel", "block", "gate_ns", "acquisition_window_s"),
     "pl_spectrum": ("frame",),
     "ta_map": ("layout", "spectral_axis", "delay_unit", "encoding"),
-    "trpl_series": ("fluence_mJ_cm2", "fluence_per_power_mJ_cm2", "meta_rows", "time_unit"),
+    "trpl_series": ("fluence_mJ_cm2", "fluence_per_power_mJ_cm2", "meta_rows", "time_unit", "layout",
+                    "header_values"),
+    "pl_fluence_series": ("layout", "header_values"),
+    "ase_series": ("layout", "header_values"),
+    "laser_series": ("layout", "header_values"),
+    "time_series": ("layout", "header_values"),
 }
 """Reader options (docs/formats.md) per container read from a file; a single decay or
-spectrum of a ``files = [...]`` series is read as ``irf`` (a decay) or ``pl_spectrum``."""
+spectrum of a ``files = [...]`` series is read as ``irf`` (a decay) or ``pl_spectrum``.
+``layout = "wide"`` (with optional ``header_values``) reads a series kind's file as a wide
+table (:mod:`multiphoton.io.wide`)."""
 
 FORMAT_NAMES = ("csv", "tidy", "vendor", "ptu", "sdt", "sif", "spe", "ta-ascii", "fluotime-dat", "trpl-csv")
 """Values of ``format`` / ``<key>_format``: the contract's CSV, detection, or a vendor format."""
