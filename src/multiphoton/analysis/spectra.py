@@ -14,7 +14,7 @@ from ..errors import InputError
 from ..results import Estimate
 from .noise import point_noise
 
-__all__ = ["integrated_intensity", "peak_energy", "fwhm_meV", "normalize", "noise_level"]
+__all__ = ["wing_baseline", "integrated_intensity", "peak_energy", "fwhm_meV", "normalize", "noise_level"]
 
 _MIN_POINTS = 7
 
@@ -404,3 +404,56 @@ def fwhm_meV(energy_eV, counts) -> Estimate:
     stderr = math.sqrt(el**2 + er**2 + (sl**2 + sr**2) / 12.0) * 1e3
     return Estimate(value=float(value), stderr=float(stderr), method="half-max-crossings",
                     unit="meV", details={"left_eV": float(left), "right_eV": float(right)})
+
+
+def wing_baseline(energy_eV, counts, *, fraction=0.05):
+    """A linear baseline through the spectrum's wings (its outer ``fraction`` of points).
+
+    Parameters
+    ----------
+    energy_eV : ndarray of shape (M,)
+        Energy axis in eV (any order).
+    counts : ndarray of shape (M,)
+        Spectrum.
+    fraction : float
+        Share of the points at each end taken as wing (at least 3).
+
+    Returns
+    -------
+    baseline : ndarray of shape (M,)
+        On ``energy_eV``'s order.
+    details : dict
+        ``kind`` ("linear", "constant" or "none"), ``wings_eV`` (the two wing centres),
+        ``levels`` (their mean counts).
+
+    Notes
+    -----
+    The line passes through the mean of each wing. A wing above half the spectrum's maximum
+    holds the line itself, not a baseline: then the other wing gives a constant, and when
+    both are, no baseline is estimated (``kind = "none"``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> e = np.linspace(1.8, 2.2, 201)
+    >>> y = np.exp(-0.5 * ((e - 2.0) / 0.02) ** 2) + 0.1 + 0.5 * (e - 1.8)
+    >>> b, d = wing_baseline(e, y)
+    >>> d["kind"], round(float(b[100]), 2)
+    ('linear', 0.2)
+    """
+    e, y = _check_spectrum(energy_eV, counts)
+    order = np.argsort(np.asarray(energy_eV, dtype=float), kind="stable")
+    k = max(3, int(round(fraction * e.size)))
+    el, er = float(e[:k].mean()), float(e[-k:].mean())
+    yl, yr = float(y[:k].mean()), float(y[-k:].mean())
+    top = float(np.max(y))
+    ok_l, ok_r = yl < 0.5 * top, yr < 0.5 * top
+    if ok_l and ok_r:
+        base, kind = yl + (yr - yl) * (e - el) / (er - el), "linear"
+    elif ok_l or ok_r:
+        base, kind = np.full(e.size, yl if ok_l else yr), "constant"
+    else:
+        base, kind = np.zeros(e.size), "none"
+    out = np.empty(e.size)
+    out[order] = base
+    return out, {"kind": kind, "wings_eV": [el, er], "levels": [yl, yr]}
