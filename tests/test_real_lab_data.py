@@ -50,6 +50,7 @@ def test_lifetime_from_one_ptu_decay_with_the_sdt_irf():
     assert any(w.quantity == "tau_x_ns" and "not one exponential" in w.reason for w in r.warnings)
 
 
+@pytest.mark.slow  # the global cascade fit on 2 × 10,000 bins takes ~1 min
 def test_fapbi3_lifetimes_only_with_a_reason():
     traces = [vendor.read_decay(REAL / f"trpl/Seo_FAPI1_Glass_{k}.dat") for k in (0, 2)]
     fluence = [10.0 ** -t.meta["attenuation_od"] for t in traces]  # header OD0.0 and OD1.0
