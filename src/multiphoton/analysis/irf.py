@@ -55,7 +55,7 @@ def rebin_counts(src_time_ns, src_counts, dst_time_ns):
 
     Examples
     --------
-    >>> [float(v) for v in rebin_counts([0.5, 1.5, 2.5], [3.0, 6.0, 9.0], [1.0, 2.5])]
+    >>> [float(v) for v in rebin_counts([0.5, 1.5, 2.5], [3.0, 6.0, 9.0], [0.75, 2.25])]
     [6.0, 12.0]
     """
     src_t = np.asarray(src_time_ns, dtype=float)

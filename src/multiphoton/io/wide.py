@@ -4,7 +4,7 @@ A lab's spreadsheet export often holds a whole series side by side::
 
     Wavelength (nm),30 s,60 s,90 s
     450,54.7,16.8,13.4
-    ...
+    451,59.7,18.4,13.9
 
 :func:`read_wide_table` reads it into the series container of a measurement kind: the
 first column is the axis (``wavelength_nm`` / ``energy_eV`` for spectra, ``time_ns`` for
@@ -157,7 +157,7 @@ def describe_wide_table(path) -> dict:
     --------
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "w.csv"
-    >>> _ = p.write_text("Wavelength (nm),30 s,1 min\n500,1,2\n510,3,4\n")
+    >>> _ = p.write_text("Wavelength (nm),30 s,1 min\\n500,1,2\\n510,3,4\\n")
     >>> describe_wide_table(p)["axes"]["time_s"]["max"]
     60.0
     """
