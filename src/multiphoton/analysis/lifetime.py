@@ -100,6 +100,8 @@ def _fit_model(kind, tt, yy, t_ref, tau1):
     if kind == "stretched":
         tau = math.exp(sol.x[0])
         beta = 1.0 / (1.0 + math.exp(-sol.x[1]))
+        if not 1e-6 < beta < 1.0 - 1e-6:  # at a bound: β → 1 is the single exponential
+            return None
         nat = np.array([tau, beta])
         scale = np.array([1.0 / tau, 1.0 / (beta * (1.0 - beta))])
     else:
@@ -153,7 +155,8 @@ def decay_lifetime(time_ns, counts, *, models=MODELS, fit_start_ns=None, fit_sto
         amplitude-weighted mean lifetime of the chosen model (method
         ``"tail-model-selection"``), with a message naming the chosen model. ``details``:
         ``model`` (chosen), ``aicc`` (per model fitted), ``tau_amplitude_weighted_ns``,
-        ``tau_intensity_weighted_ns`` (and their ``_stderr``), ``fit_range_ns``,
+        ``tau_intensity_weighted_ns`` (and their stderrs ``tau_amplitude_weighted_ns_stderr``,
+        ``tau_intensity_weighted_ns_stderr``), ``fit_range_ns``,
         ``background_per_bin``, ``noise_end_ns``, ``taus_ns``, ``amplitudes``, ``beta``,
         ``stderr_contains``.
 
@@ -170,8 +173,9 @@ def decay_lifetime(time_ns, counts, *, models=MODELS, fit_start_ns=None, fit_sto
     least 1 count). Models, referred to the half-rise time t₀ (amplitudes at t₀):
     Σᵢ aᵢ exp(−(t−t₀)/τᵢ) + b and a exp(−((t−t₀)/τ)^β) + b (0 < β < 1); Poisson maximum
     likelihood by reweighted variable projection. AICc = D + 2k + 2k(k+1)/(N−k−1) with D the
-    Poisson deviance [1]_; a model with a negative amplitude or an undetermined parameter is
-    not a candidate. Mean lifetimes: τ_amp = Σaτ/Σa, τ_int = Σaτ²/Σaτ; stretched:
+    Poisson deviance [1]_; the simplest model (fewest parameters) within 2 of the lowest AICc
+    is chosen (a smaller difference is no evidence); a model with a negative amplitude, an
+    undetermined parameter or β at a bound is not a candidate. Mean lifetimes: τ_amp = Σaτ/Σa, τ_int = Σaτ²/Σaτ; stretched:
     τ_amp = (τ/β)Γ(1/β), τ_int = τΓ(2/β)/Γ(1/β). The failure is a fit window of fewer than
     20 bins (the signal reaches the background right after the peak). The stderr is the
     fit's (Poisson noise, scaled by max(1, χ²_red)); no model error.
@@ -217,7 +221,9 @@ def decay_lifetime(time_ns, counts, *, models=MODELS, fit_start_ns=None, fit_sto
     if not fits:
         return Estimate(value=float("nan"), stderr=float("nan"), method=method, unit="ns", success=False,
                         message="no model converged with positive amplitudes", details=context)
-    best = min(fits, key=lambda f: f["aicc"])
+    # the simplest model within 2 of the lowest AICc (a difference < 2 is no evidence)
+    low = min(f["aicc"] for f in fits)
+    best = min((f for f in fits if f["aicc"] <= low + 2.0), key=lambda f: f["k"])
     (t_amp, t_int), (s_amp, s_int) = _mean_estimates(best)
     n = best["n"]
     details = {**context, "model": best["kind"], "aicc": {f["kind"]: f["aicc"] for f in fits},
