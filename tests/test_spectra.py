@@ -4,7 +4,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from multiphoton.analysis.spectra import fwhm_meV, integrated_intensity, noise_level, normalize, peak_energy
+from multiphoton.analysis.spectra import (fwhm_meV, integrated_intensity, noise_level, normalize, peak_energy,
+                                          wing_baseline)
 from multiphoton.errors import InputError
 
 from contract import AnalysisContract, Fails, Raises, SharedAxis
@@ -190,3 +191,32 @@ class TestNormalizeContract(_SpectrumContract):
         return {"counts": np.zeros(5)}, {}
 
 
+
+
+# ---- edges and baselines (issue #13) ---------------------------------------------------
+@pytest.mark.parametrize("method", ["second-derivative", "peak-fit"])
+def test_maximum_at_the_edge_is_no_peak(method):
+    rising = np.exp(-0.5 * ((E - 2.20) / 0.05) ** 2)  # a line centred past the data's end
+    est = peak_energy(E, rising, method=method)
+    assert not est.success and np.isnan(est.value) and "edge of the data" in est.message
+    # a line whose half-maximum region reaches the edge: the fit would extrapolate
+    cut = np.exp(-0.5 * ((E - 2.125) / 0.03) ** 2) + 1e-3 * np.sin(40 * E)
+    fit = peak_energy(E, cut, method="peak-fit")
+    assert not fit.success and "beyond the data" in fit.message
+
+
+def test_wing_baseline_removed_before_peak_and_width():
+    line = np.exp(-0.5 * ((E - E0) / SIG) ** 2)
+    tilted = line + 0.3 + 0.8 * (E - E[0])  # a linear offset under the line
+    base, how = wing_baseline(E, tilted)
+    assert how["kind"] == "linear"
+    # the wings (outer 5 %) are 3.3 σ from the line: its residue there is < 0.5 % of the peak
+    assert abs(fwhm_meV(E, tilted - base).value - FWHM_TRUE) < 0.02 * FWHM_TRUE
+    assert fwhm_meV(E, tilted).value > 1.2 * FWHM_TRUE  # uncorrected: swollen
+    assert wing_baseline(E, np.full(E.size, 1.0))[1]["kind"] == "none"
+
+
+class TestWingBaselineContract(_SpectrumContract):
+    function = staticmethod(wing_baseline)
+    shared_axes = (SharedAxis(_ENERGY, outputs={"[0]": 0}),)
+    rtol = 1e-10  # means of the same points after sorting
