@@ -47,6 +47,7 @@ __all__ = [
     "TAMapPlot",
     "LaserSeriesPlot",
     "TimeSeriesPlot",
+    "TPEFSpectraPlot",
     "PLOT_TYPES",
     "plot_from_json",
 ]
@@ -287,6 +288,34 @@ class TPEFPlot(PlotData):
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
+class TPEFSpectraPlot(PlotData):
+    """One- and two-photon emission of a sample overlaid (family ``tpef_spectra``; paper Fig. 2d).
+
+    Parameters
+    ----------
+    energy_1p_eV : ndarray of shape (M,)
+        Energy axis of the one-photon spectrum, eV.
+    counts_1p : ndarray of shape (M,)
+        One-photon excited emission, normalised to its maximum.
+    energy_2p_eV : ndarray of shape (K,)
+        Energy axis of the two-photon spectrum, eV.
+    counts_2p : ndarray of shape (K,)
+        Two-photon excited emission (unsaturated spectra summed), normalised to its maximum.
+    peak_shift_meV : float or None
+        Two- minus one-photon peak energy, meV.
+    """
+
+    family: ClassVar[str] = "tpef_spectra"
+    _AXES: ClassVar[Mapping[str, tuple]] = {"counts_1p": ("energy_1p_eV",), "counts_2p": ("energy_2p_eV",)}
+
+    energy_1p_eV: np.ndarray = _array(required=True)
+    counts_1p: np.ndarray = _array(required=True)
+    energy_2p_eV: np.ndarray = _array(required=True)
+    counts_2p: np.ndarray = _array(required=True)
+    peak_shift_meV: float | None = _number()
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
 class TRPLPlot(PlotData):
     """Time-resolved PL traces and the biexciton residual (family ``trpl``).
 
@@ -517,7 +546,7 @@ class TimeSeriesPlot(PlotData):
 
 PLOT_TYPES: dict[str, type[PlotData]] = {
     cls.family: cls
-    for cls in (PLSpectrumPlot, PLFluenceSeriesPlot, TPEFPlot, TRPLPlot, ASESeriesPlot,
+    for cls in (PLSpectrumPlot, PLFluenceSeriesPlot, TPEFPlot, TPEFSpectraPlot, TRPLPlot, ASESeriesPlot,
                 TAMapPlot, LaserSeriesPlot, TimeSeriesPlot)
 }
 """Family name (as in ``plot_data.json``) → its class."""
