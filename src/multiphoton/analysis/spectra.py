@@ -14,7 +14,7 @@ from ..errors import InputError
 from ..results import Estimate
 from .noise import point_noise
 
-__all__ = ["wing_baseline", "integrated_intensity", "peak_energy", "fwhm_meV", "normalize", "noise_level"]
+__all__ = ["wing_baseline", "prepare_spectra", "integrated_intensity", "peak_energy", "fwhm_meV", "normalize", "noise_level"]
 
 _MIN_POINTS = 7
 
@@ -457,3 +457,82 @@ def wing_baseline(energy_eV, counts, *, fraction=0.05):
     out = np.empty(e.size)
     out[order] = base
     return out, {"kind": kind, "wings_eV": [el, er], "levels": [yl, yr]}
+
+
+def prepare_spectra(energy_eV, counts, *, background=None, baseline="wings", integration_eV=None):
+    """Spectra with their background or baseline removed, restricted to an integration window.
+
+    Parameters
+    ----------
+    energy_eV : ndarray of shape (M,)
+        Energy axis, eV, ascending.
+    counts : ndarray of shape (M,) or (F, M)
+        One spectrum or a series.
+    background : (energy_eV (K,), counts (K,)) or None
+        A measured dark/background spectrum, interpolated onto ``energy_eV`` and subtracted
+        from every spectrum (then no baseline is estimated).
+    baseline : {"wings", "none"}
+        Without ``background``: ``"wings"`` subtracts :func:`wing_baseline` of each spectrum
+        (the detector offset), ``"none"`` leaves the counts as they are.
+    integration_eV : (float, float) or None
+        Keep only lo ≤ E ≤ hi (every integrated quantity then uses this window).
+
+    Returns
+    -------
+    energy_eV : ndarray of shape (M',)
+    counts : ndarray of shape like ``counts`` with M' points
+    details : dict
+        ``baseline`` ("background", "linear", "constant", "none"; one per spectrum of a series
+        as a list), ``integration_eV``.
+
+    Raises
+    ------
+    InputError
+        A background that does not cover the energy axis, an integration window holding
+        fewer than 7 points, an unknown ``baseline``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> e = np.linspace(1.8, 2.2, 201)
+    >>> y = np.exp(-0.5 * ((e - 2.0) / 0.02) ** 2) + 0.3
+    >>> e2, y2, d = prepare_spectra(e, y, integration_eV=(1.9, 2.1))
+    >>> d["baseline"], round(float(y2.min()), 3), e2.size
+    ('linear', 0.0, 101)
+    """
+    e = np.asarray(energy_eV, dtype=float)
+    c = np.array(counts, dtype=float)
+    single = c.ndim == 1
+    c2 = c[None, :] if single else c
+    if baseline not in ("wings", "none"):
+        raise InputError(f"baseline {baseline!r} is not known; use 'wings' or 'none'.")
+    if background is not None:
+        be, bc = (np.asarray(a, dtype=float) for a in background)
+        order = np.argsort(be)
+        be, bc = be[order], bc[order]
+        if be[0] > e[0] + 1e-9 or be[-1] < e[-1] - 1e-9:
+            raise InputError(f"the background spectrum covers {be[0]:.4g}-{be[-1]:.4g} eV, not the "
+                             f"spectrum's {e[0]:.4g}-{e[-1]:.4g} eV; record it over the same range.")
+        c2 = c2 - np.interp(e, be, bc)[None, :]
+        kinds = ["background"] * c2.shape[0]
+    elif baseline == "wings":
+        kinds = []
+        rows = []
+        for row in c2:
+            b, how = wing_baseline(e, row)
+            rows.append(row - b)
+            kinds.append(how["kind"])
+        c2 = np.array(rows)
+    else:
+        kinds = ["none"] * c2.shape[0]
+    if integration_eV is not None:
+        lo, hi = float(integration_eV[0]), float(integration_eV[1])
+        keep = (e >= lo) & (e <= hi)
+        if np.count_nonzero(keep) < _MIN_POINTS:
+            raise InputError(f"integration_eV [{lo}, {hi}] holds {np.count_nonzero(keep)} points; at least "
+                             f"{_MIN_POINTS} are needed (the data cover {e[0]:.4g}-{e[-1]:.4g} eV).")
+        e, c2 = e[keep], c2[:, keep]
+    details = {"baseline": kinds[0] if single else kinds,
+               "integration_eV": None if integration_eV is None else [float(integration_eV[0]),
+                                                                      float(integration_eV[1])]}
+    return e, (c2[0] if single else c2), details

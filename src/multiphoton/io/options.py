@@ -175,22 +175,34 @@ class AbsorptionOptions(MeasurementOptions):
 
 
 @dataclass(frozen=True, kw_only=True)
-class PLSpectrumOptions(_Pulsed):
-    """``pl_spectrum``: one PL spectrum (peak energy, FWHM)."""
+class _Spectral(_Pulsed):
+    """Baseline and integration window of an emission measurement (docs/trpl-and-ase.md §4)."""
 
-    KIND: ClassVar[str] = "pl_spectrum"
+    baseline: str = opt("choice", "wings", choices=("wings", "none"),
+                        doc="without a background file: subtract a line through the wings, or nothing")
+    integration_eV: tuple[float, float] | None = opt("pair", None, unit="eV", gt=0,
+                                                     doc="energy window of every integral and fit")
 
 
 @dataclass(frozen=True, kw_only=True)
-class PLFluenceSeriesOptions(_Pulsed):
+class PLSpectrumOptions(_Spectral):
+    """``pl_spectrum``: one PL spectrum (peak energy, FWHM)."""
+
+    KIND: ClassVar[str] = "pl_spectrum"
+    FILES: ClassVar[Mapping[str, str]] = {"file": "", "background": "pl_spectrum"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class PLFluenceSeriesOptions(_Spectral):
     """``pl_fluence_series``: PL spectra vs fluence (power-law order, PL peak)."""
 
     KIND: ClassVar[str] = "pl_fluence_series"
+    FILES: ClassVar[Mapping[str, str]] = {"file": "", "background": "pl_spectrum"}
     SERIES: ClassVar[str | None] = "fluence_mJ_cm2"
 
 
 @dataclass(frozen=True, kw_only=True)
-class TPEFOptions(_Pulsed):
+class TPEFOptions(_Spectral):
     """``tpef``: σ₂ by relative two-photon excited fluorescence against a reference dye."""
 
     KIND: ClassVar[str] = "tpef"

@@ -13,7 +13,7 @@ from ...results import Estimate
 from ...units import gm_to_cm4_s, nm3_to_cm3
 from ...plotdata import TPEFPlot, TPEFSpectraPlot
 from ._step import Step, StepResult
-from .pl import integrated
+from .pl import integrated, prepared
 
 __all__ = ["TPEF", "run_tpef"]
 
@@ -94,7 +94,11 @@ def run_tpef(data, o: TPEFOptions, inputs) -> StepResult:
     ``tpef_spectra`` figure overlays them.
     """
     out = StepResult()
-    s2, r2, s1, r1 = (data[k] for k in ("sample_2p", "reference_2p", "sample_1p", "reference_1p"))
+    try:  # detector offsets (wing baseline) removed and the integration window applied to all four
+        (s2, how), (r2, _), (s1, _), (r1, _) = (prepared(data[k], o) for k in
+                                                ("sample_2p", "reference_2p", "sample_1p", "reference_1p"))
+    except InputError as exc:
+        raise InputError(f"{o.where}: {exc}") from None
     for label, series in (("sample_2p", s2), ("reference_2p", r2)):
         if series.fluence_mJ_cm2.size < 3:
             raise InputError(f"{o.where}, {label}: needs at least 3 fluences for the quadratic fit, "
@@ -128,7 +132,8 @@ def run_tpef(data, o: TPEFOptions, inputs) -> StepResult:
         "sample_sigma1_source": src_s1, "excitation_eV": o.excitation_eV, "excitation_1p_eV": o.excitation_1p_eV,
         "saturated_points_excluded": int((~mask_s).sum() + (~mask_r).sum()),
         "assumption": "equal quantum yields under one- and two-photon excitation",
-        "eta2_eq_eta1_check": eta,
+        "eta2_eq_eta1_check": eta, "spectrum_baseline": o.baseline,
+        "integration_eV": how["integration_eV"],
     }
     out.add("sigma2_GM", Estimate.from_ufloat(sigma2, method="tpef-relative", unit="GM", details=details))
     if eta.get("message"):
