@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from multiphoton.analysis.spectra import (fwhm_meV, integrated_intensity, noise_level, normalize, peak_energy,
-                                          wing_baseline)
+                                          prepare_spectra, wing_baseline)
 from multiphoton.errors import InputError
 
 from contract import AnalysisContract, Fails, Raises, SharedAxis
@@ -220,3 +220,30 @@ class TestWingBaselineContract(_SpectrumContract):
     function = staticmethod(wing_baseline)
     shared_axes = (SharedAxis(_ENERGY, outputs={"[0]": 0}),)
     rtol = 1e-10  # means of the same points after sorting
+
+
+def test_prepare_spectra_background_window_and_offsets():
+    line = np.exp(-0.5 * ((E - E0) / SIG) ** 2)
+    dark = 0.2 + 0.1 * (E - E[0])
+    e, c, how = prepare_spectra(E, np.stack([line + dark, 2 * line + dark]), background=(E[::-1], dark[::-1]))
+    np.testing.assert_allclose(c, np.stack([line, 2 * line]), atol=1e-12)
+    assert how["baseline"] == ["background", "background"]
+    e2, c2, how2 = prepare_spectra(E, line + 0.3, integration_eV=(1.8, 2.05))
+    assert e2[0] >= 1.8 and e2[-1] <= 2.05 and how2["integration_eV"] == [1.8, 2.05]
+    assert abs(np.trapezoid(c2, e2) - np.trapezoid(line[(E >= 1.8) & (E <= 2.05)], e2)) < 1e-3
+    with pytest.raises(InputError, match="background spectrum covers"):
+        prepare_spectra(E, line, background=(E[10:], dark[10:]))
+
+
+class TestPrepareSpectraContract(AnalysisContract):
+    function = staticmethod(prepare_spectra)
+    rtol = 1e-10
+    skip = {"reversed_axes": "takes an ascending axis (the containers' invariant); the output follows it",
+            "shuffled_axes": "takes an ascending axis (the containers' invariant); the output follows it"}
+    failure = Raises(InputError, match="integration_eV")
+
+    def inputs(self, seed):
+        return {"energy_eV": E, "counts": _spectrum(seed) + 0.5}, {"integration_eV": (1.8, 2.05)}
+
+    def failure_inputs(self):
+        return {"energy_eV": E, "counts": _spectrum(0)}, {"integration_eV": (2.3, 2.4)}
