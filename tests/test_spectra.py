@@ -247,3 +247,13 @@ class TestPrepareSpectraContract(AnalysisContract):
 
     def failure_inputs(self):
         return {"energy_eV": E, "counts": _spectrum(0)}, {"integration_eV": (2.3, 2.4)}
+
+
+def test_peak_fit_chi2_uses_the_spectrum_noise_and_names_a_better_model():
+    rng = np.random.default_rng(3)
+    gauss = np.exp(-0.5 * ((E - E0) / SIG) ** 2) * 1e5  # counts per eV: large numbers
+    fit = peak_energy(E, gauss + 300 * rng.standard_normal(E.size), method="peak-fit")
+    assert fit.success and 0.5 < fit.reduced_chi2 < 2.0 and fit.message == ""  # not 1e12
+    lorentz = 1e5 / (1 + ((E - E0) / SIG) ** 2)
+    bad = peak_energy(E, lorentz + 30 * rng.standard_normal(E.size), method="peak-fit")
+    assert bad.success and bad.reduced_chi2 > 3 and "pseudo-voigt" in bad.message

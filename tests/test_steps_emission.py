@@ -135,3 +135,15 @@ def test_ase_series_too_few_points_above_threshold_is_a_warning():
     assert "measurement #4" in reasons["ase_threshold_mJ_cm2"]
     assert "at least 5" in reasons["ase_threshold_mJ_cm2"]
     assert "no ASE threshold" in reasons["excitons_at_threshold"]
+
+
+def test_pl_series_that_falls_with_fluence_is_flagged():
+    from multiphoton.pipeline.steps.pl import PL_FLUENCE_SERIES
+
+    f = np.array([0.2, 0.4, 0.8, 1.6, 3.2])
+    line = np.exp(-0.5 * ((E - 1.925) / 0.03) ** 2)
+    amp = np.array([1.0, 4.0, 16.0, 8.0, 9.0])  # bleached above 0.8 mJ/cm2
+    series = SpectrumSeries(f, E, amp[:, None] * line[None, :] * 100 + 0.01)
+    r = run(PL_FLUENCE_SERIES, {"file": series})
+    (w,) = [w for w in r.warnings if w.quantity == "pl_order"]
+    assert "falls with rising fluence" in w.reason and "1.6" in w.reason

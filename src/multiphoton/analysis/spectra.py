@@ -204,7 +204,7 @@ def peak_energy(energy_eV, counts, *, method="second-derivative", fraction=0.5,
         fit fails ``last_iterate_eV`` (where the optimiser stopped). A maximum at the edge
         of the data (within max(3, M/50) points of it) fails with ``edge_eV``: there is no
         peak inside the spectrum; so does a peak fit whose region above ``fraction`` reaches
-        the data's edge (it would extrapolate) or whose centre ends at its window's edge.
+        the data's edge (it would extrapolate) or whose centre ends outside its window.
 
     Notes
     -----
@@ -301,16 +301,24 @@ def _peak_fit(e, y, *, fraction, lineshape):
         model = lmfit.models.PseudoVoigtModel()
     else:
         raise InputError(f"lineshape {lineshape!r} is not known; use 'gaussian' or 'pseudo-voigt'.")
+    top = float(np.max(np.abs(z)))
+    z = z / top  # fit a unit-height line: lmfit's covariance fails for amplitudes ~1e5
     params = model.guess(z, x=x)
-    params["center"].set(value=e[ipk], min=x[0], max=x[-1])
-    res = model.fit(z, params, x=x)
+    # unbounded: lmfit's bound transform loses the centre's error bar when it starts at the
+    # window's midpoint; a centre outside the window is refused below instead
+    params["center"].set(value=e[ipk])
+    # weights 1/σ with σ the point-to-point noise of the spectrum itself (in its own units,
+    # counts or counts per eV), so that χ²_red is ≈ 1 for a line shape that fits; the
+    # centre's stderr is unchanged (lmfit scales the covariance by χ²_red either way)
+    sigma = point_noise(y) / top
+    res = model.fit(z, params, x=x, weights=None if not sigma > 0 else np.full(z.size, 1.0 / sigma))
     center = res.params["center"]
     stderr = center.stderr if center.stderr is not None else float("nan")
     details = {"fit_range_eV": [float(x[0]), float(x[-1])], "lineshape": lineshape}
-    if res.success and not (x[0] < center.value < x[-1]) or np.isclose(center.value, x[[0, -1]]).any():
+    if res.success and not (x[0] < center.value < x[-1]):
         return Estimate(value=float("nan"), stderr=float("nan"), method="peak-fit", unit="eV",
                         success=False, reduced_chi2=float(res.redchi),
-                        message=f"the fitted centre ({center.value:.4f} eV) is at the edge of its fit window",
+                        message=f"the fitted centre ({center.value:.4f} eV) is outside its fit window",
                         details={**details, "last_iterate_eV": float(center.value)})
     if not (bool(res.success) and np.isfinite(stderr)):
         why = (f"peak fit did not converge: {res.message}" if not res.success else
@@ -318,7 +326,13 @@ def _peak_fit(e, y, *, fraction, lineshape):
         return Estimate(value=float("nan"), stderr=float("nan"), method="peak-fit", unit="eV",
                         success=False, reduced_chi2=float(res.redchi), message=why,
                         details={**details, "last_iterate_eV": float(center.value)})
-    return Estimate(value=float(center.value), stderr=float(stderr), method="peak-fit",
+    dof = max(x.size - len(res.params), 1)
+    misfit = ""
+    if sigma > 0 and res.redchi > 1.0 + 5.0 * math.sqrt(2.0 / dof) and res.redchi > 3.0:
+        better = "pseudo-voigt" if lineshape == "gaussian" else "a sum of lines (shoulder or second band)"
+        misfit = (f"the {lineshape} line shape misfits the peak (reduced chi2 {res.redchi:.3g} with the "
+                  f"spectrum's own noise); try {better}")
+    return Estimate(value=float(center.value), stderr=float(stderr), method="peak-fit", message=misfit,
                     unit="eV", reduced_chi2=float(res.redchi),
                     residuals=np.asarray(res.residual),
                     params={"sigma_eV": (float(res.params["sigma"].value),

@@ -56,6 +56,27 @@ def _with(est: Estimate, how: dict) -> Estimate:
                                  "integration_eV": how["integration_eV"]})
 
 
+def _caveats(out: StepResult, options, **estimates) -> None:
+    """A warning for each kept estimate whose message says its model misfits (χ²_red ≫ 1)."""
+    for name, est in estimates.items():
+        if est.success and "misfits" in est.message:
+            out.warn(name, f"{options.where}: {est.message}")
+
+
+def _falls(fluence, integ) -> str:
+    """A reason when the integrated emission falls with rising fluence (by more than 5 %)."""
+    order = np.argsort(fluence)
+    f, y = np.asarray(fluence)[order], np.asarray(integ)[order]
+    run_max = np.maximum.accumulate(y)
+    drop = np.nonzero(y < 0.95 * run_max)[0]
+    if drop.size == 0:
+        return ""
+    k = int(drop[0])
+    return (f"the integrated emission falls with rising fluence (at {f[k]:.3g} mJ/cm2 it is "
+            f"{y[k] / run_max[k]:.0%} of a lower fluence's): not the monotonic power law the order "
+            "assumes (photobleaching, drift or a misassigned fluence?)")
+
+
 def run_pl_spectrum(data, options, inputs) -> StepResult:
     """PL peak energy (a fallback for the series' peak) and FWHM of a single spectrum.
 
@@ -72,6 +93,7 @@ def run_pl_spectrum(data, options, inputs) -> StepResult:
     width = _with(spectra.fwhm_meV(sp.energy_eV, sp.counts), how)
     out.add("pl_peak_eV", pk)
     out.add("pl_fwhm_meV", width)
+    _caveats(out, options, pl_peak_eV=pk, pl_fwhm_meV=width)
     out.plots.append(PLSpectrumPlot(
         sample=options.sample, measurement=options.index,
         energy_eV=sp.energy_eV, counts=sp.counts,
@@ -98,7 +120,12 @@ def run_pl_fluence_series(data, options, inputs) -> StepResult:
     integ = integrated(s)
     order = _with(powerlaw.power_law_order(s.fluence_mJ_cm2, integ), how)
     out.add("pl_order", order)
-    out.add("pl_peak_eV", _with(peak(s.energy_eV, s.counts[0]), how))
+    pk = _with(peak(s.energy_eV, s.counts[0]), how)
+    out.add("pl_peak_eV", pk)
+    _caveats(out, options, pl_peak_eV=pk)
+    falls = _falls(s.fluence_mJ_cm2, integ)
+    if falls:
+        out.warn("pl_order", f"{options.where}: {falls}")
     used = order.details.get("used") if order.success else None
     out.plots.append(PLFluenceSeriesPlot(
         sample=options.sample, measurement=options.index,
