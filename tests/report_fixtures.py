@@ -13,7 +13,7 @@ import numpy as np
 from multiphoton.plotdata import (
     TAGlobalPlot,
     PLOT_TYPES, ASESeriesPlot, LaserSeriesPlot, PlotData, PLFluenceSeriesPlot, PLSpectrumPlot,
-    TAMapPlot, TimeSeriesPlot, TPEFPlot, TRPLPlot,
+    TAMapPlot, TimeSeriesPlot, TPEFPlot, TPEFSpectraPlot, TRPLPlot,
 )
 from multiphoton.results import Estimate, Results, Warning_
 
@@ -59,6 +59,10 @@ def make_plots(sample: str = "QS-4.5", *, seed: int = 0) -> list[PlotData]:
             reference_fluence_mJ_cm2=fluence.tolist(),
             reference_integrated=(2 * fluence**2 * (1 + rng.normal(0, 0.02, fluence.size))).tolist(),
             sample_coef=50.0, reference_coef=2.0),
+        TPEFSpectraPlot(sample=sample, measurement=2,
+            energy_1p_eV=energy.tolist(), counts_1p=_gauss(energy, 1.925, 0.04).tolist(),
+            energy_2p_eV=energy.tolist(), counts_2p=_gauss(energy, 1.930, 0.042).tolist(),
+            peak_shift_meV=5.0),
         TRPLPlot(sample=sample, measurement=3,
             time_ns=time_ns.tolist(), fluence_mJ_cm2=fluence.tolist(), normalized=normalized,
             window_ns=[50.0, 70.0], low_fluence=[True, True, False, False, False],

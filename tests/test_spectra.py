@@ -4,7 +4,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from multiphoton.analysis.spectra import fwhm_meV, integrated_intensity, noise_level, normalize, peak_energy
+from multiphoton.analysis.spectra import (fwhm_meV, integrated_intensity, noise_level, normalize, peak_energy,
+                                          prepare_spectra, wing_baseline)
 from multiphoton.errors import InputError
 
 from contract import AnalysisContract, Fails, Raises, SharedAxis
@@ -190,3 +191,69 @@ class TestNormalizeContract(_SpectrumContract):
         return {"counts": np.zeros(5)}, {}
 
 
+
+
+# ---- edges and baselines (issue #13) ---------------------------------------------------
+@pytest.mark.parametrize("method", ["second-derivative", "peak-fit"])
+def test_maximum_at_the_edge_is_no_peak(method):
+    rising = np.exp(-0.5 * ((E - 2.20) / 0.05) ** 2)  # a line centred past the data's end
+    est = peak_energy(E, rising, method=method)
+    assert not est.success and np.isnan(est.value) and "edge of the data" in est.message
+    # a line whose half-maximum region reaches the edge: the fit would extrapolate
+    cut = np.exp(-0.5 * ((E - 2.125) / 0.03) ** 2) + 1e-3 * np.sin(40 * E)
+    fit = peak_energy(E, cut, method="peak-fit")
+    assert not fit.success and "beyond the data" in fit.message
+
+
+def test_wing_baseline_removed_before_peak_and_width():
+    line = np.exp(-0.5 * ((E - E0) / SIG) ** 2)
+    tilted = line + 0.3 + 0.8 * (E - E[0])  # a linear offset under the line
+    base, how = wing_baseline(E, tilted)
+    assert how["kind"] == "linear"
+    # the wings (outer 5 %) are 3.3 σ from the line: its residue there is < 0.5 % of the peak
+    assert abs(fwhm_meV(E, tilted - base).value - FWHM_TRUE) < 0.02 * FWHM_TRUE
+    assert fwhm_meV(E, tilted).value > 1.2 * FWHM_TRUE  # uncorrected: swollen
+    assert wing_baseline(E, np.full(E.size, 1.0))[1]["kind"] == "none"
+
+
+class TestWingBaselineContract(_SpectrumContract):
+    function = staticmethod(wing_baseline)
+    shared_axes = (SharedAxis(_ENERGY, outputs={"[0]": 0}),)
+    rtol = 1e-10  # means of the same points after sorting
+
+
+def test_prepare_spectra_background_window_and_offsets():
+    line = np.exp(-0.5 * ((E - E0) / SIG) ** 2)
+    dark = 0.2 + 0.1 * (E - E[0])
+    e, c, how = prepare_spectra(E, np.stack([line + dark, 2 * line + dark]), background=(E[::-1], dark[::-1]))
+    np.testing.assert_allclose(c, np.stack([line, 2 * line]), atol=1e-12)
+    assert how["baseline"] == ["background", "background"]
+    e2, c2, how2 = prepare_spectra(E, line + 0.3, integration_eV=(1.8, 2.05))
+    assert e2[0] >= 1.8 and e2[-1] <= 2.05 and how2["integration_eV"] == [1.8, 2.05]
+    assert abs(np.trapezoid(c2, e2) - np.trapezoid(line[(E >= 1.8) & (E <= 2.05)], e2)) < 1e-3
+    with pytest.raises(InputError, match="background spectrum covers"):
+        prepare_spectra(E, line, background=(E[10:], dark[10:]))
+
+
+class TestPrepareSpectraContract(AnalysisContract):
+    function = staticmethod(prepare_spectra)
+    rtol = 1e-10
+    skip = {"reversed_axes": "takes an ascending axis (the containers' invariant); the output follows it",
+            "shuffled_axes": "takes an ascending axis (the containers' invariant); the output follows it"}
+    failure = Raises(InputError, match="integration_eV")
+
+    def inputs(self, seed):
+        return {"energy_eV": E, "counts": _spectrum(seed) + 0.5}, {"integration_eV": (1.8, 2.05)}
+
+    def failure_inputs(self):
+        return {"energy_eV": E, "counts": _spectrum(0)}, {"integration_eV": (2.3, 2.4)}
+
+
+def test_peak_fit_chi2_uses_the_spectrum_noise_and_names_a_better_model():
+    rng = np.random.default_rng(3)
+    gauss = np.exp(-0.5 * ((E - E0) / SIG) ** 2) * 1e5  # counts per eV: large numbers
+    fit = peak_energy(E, gauss + 300 * rng.standard_normal(E.size), method="peak-fit")
+    assert fit.success and 0.5 < fit.reduced_chi2 < 2.0 and fit.message == ""  # not 1e12
+    lorentz = 1e5 / (1 + ((E - E0) / SIG) ** 2)
+    bad = peak_energy(E, lorentz + 30 * rng.standard_normal(E.size), method="peak-fit")
+    assert bad.success and bad.reduced_chi2 > 3 and "pseudo-voigt" in bad.message

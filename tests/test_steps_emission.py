@@ -46,8 +46,20 @@ def test_trpl_series_with_irf_and_bad_irf():
     x = q["tau_x_irf_ns"]
     # whole trace: single exciton plus a ~2 % biexciton admixture at the low fluences
     assert x.method == "irf-reconvolution" and abs(x.value / 25.0 - 1) < 0.02
-    with pytest.raises(InputError, match=r"measurement #4 .*irf.*another time grid"):
-        run(TRPL_SERIES, {"file": _trpl(1), "irf": Decay(TB[::2], irf.counts[::2])}, excitation_eV=1.55)
+    # the same IRF on other grids: 2× coarser, a non-integer 0.37× finer and cut to 20 ns,
+    # shifted by 7 ns: rebinned conserving counts, shift fitted, the same τ_X (±0.5 %, the
+    # noise of the summed low-fluence traces is ~0.3 %)
+    fine = np.arange(-13.0, 7.0, 0.2 * 0.37)
+    for other in (Decay(TB[::2], irf.counts[::2]),
+                  Decay(fine, np.exp(-0.5 * ((fine + 7.0) / 0.1) ** 2) * 1e4 + 1e-3)):
+        r = run(TRPL_SERIES, {"file": _trpl(1), "irf": other}, excitation_eV=1.55)
+        y = r.samples["QS"]["tau_x_irf_ns"]
+        assert abs(y.value / x.value - 1) < 5e-3 and y.details["irf_on_grid"]["rebinned"]
+    # an unusable IRF (flat: no peak) loses tau_x_irf_ns only, with a warning; no error
+    flat = run(TRPL_SERIES, {"file": _trpl(1), "irf": Decay(TB, np.full(TB.size, 5.0))}, excitation_eV=1.55)
+    assert "tau_x_irf_ns" not in flat.samples["QS"] and "tau_xx_ns" in flat.samples["QS"]
+    (w,) = [w for w in flat.warnings if w.quantity == "tau_x_irf_ns"]
+    assert "measurement #4" in w.reason and "no peak" in w.reason
 
 
 def test_trpl_series_options_are_checked():
@@ -123,3 +135,15 @@ def test_ase_series_too_few_points_above_threshold_is_a_warning():
     assert "measurement #4" in reasons["ase_threshold_mJ_cm2"]
     assert "at least 5" in reasons["ase_threshold_mJ_cm2"]
     assert "no ASE threshold" in reasons["excitons_at_threshold"]
+
+
+def test_pl_series_that_falls_with_fluence_is_flagged():
+    from multiphoton.pipeline.steps.pl import PL_FLUENCE_SERIES
+
+    f = np.array([0.2, 0.4, 0.8, 1.6, 3.2])
+    line = np.exp(-0.5 * ((E - 1.925) / 0.03) ** 2)
+    amp = np.array([1.0, 4.0, 16.0, 8.0, 9.0])  # bleached above 0.8 mJ/cm2
+    series = SpectrumSeries(f, E, amp[:, None] * line[None, :] * 100 + 0.01)
+    r = run(PL_FLUENCE_SERIES, {"file": series})
+    (w,) = [w for w in r.warnings if w.quantity == "pl_order"]
+    assert "falls with rising fluence" in w.reason and "1.6" in w.reason

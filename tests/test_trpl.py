@@ -86,8 +86,8 @@ def test_bad_input():
     t_dup[5] = t_dup[6]
     with pytest.raises(InputError, match="not strictly increasing after sorting"):
         fit_decay(t_dup, y)
-    with pytest.raises(InputError, match="another time grid"):
-        fit_decay(T, y, irf=(T[::2], y[::2]))
+    with pytest.raises(InputError, match="no peak above its background"):
+        fit_decay(T, y, irf=(T, np.full(T.size, 4.0)))
     with pytest.raises(InputError, match="weighting"):
         fit_decay(T, y, weighting="neyman")
     with pytest.raises(InputError, match="n_components"):
@@ -193,7 +193,7 @@ class TestFitDecayContract(AnalysisContract):
 class TestFitDecayMeasuredIrfContract(TestFitDecayContract):
     # the IRF pair is sorted on its own: its axis may be permuted independently of the trace's
     shared_axes = (_TRACE, SharedAxis({"irf.0": 0, "irf.1": 0}))
-    failure = Raises(InputError, match="another time grid")
+    failure = Raises(InputError, match="wider than the decay window")
 
     def inputs(self, seed):
         irf = np.exp(-0.5 * (T / 0.15) ** 2) * 1e4
@@ -204,7 +204,8 @@ class TestFitDecayMeasuredIrfContract(TestFitDecayContract):
 
     def failure_inputs(self):
         y = _decay(0)
-        return {"time_ns": T, "counts": y}, {"irf": (T[::2], y[::2])}
+        wide = np.linspace(-500.0, 500.0, 200)
+        return {"time_ns": T, "counts": y}, {"irf": (wide, 1e4 * np.exp(-0.5 * (wide / 300.0) ** 2))}
 
 
 class TestFitDecayNotConvergedContract(TestFitDecayContract):

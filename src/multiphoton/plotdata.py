@@ -48,6 +48,7 @@ __all__ = [
     "LaserSeriesPlot",
     "TimeSeriesPlot",
     "TAGlobalPlot",
+    "TPEFSpectraPlot",
     "PLOT_TYPES",
     "plot_from_json",
 ]
@@ -285,6 +286,34 @@ class TPEFPlot(PlotData):
     reference_integrated: np.ndarray = _array(required=True)
     sample_coef: float | None = _number()
     reference_coef: float | None = _number()
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class TPEFSpectraPlot(PlotData):
+    """One- and two-photon emission of a sample overlaid (family ``tpef_spectra``; paper Fig. 2d).
+
+    Parameters
+    ----------
+    energy_1p_eV : ndarray of shape (M,)
+        Energy axis of the one-photon spectrum, eV.
+    counts_1p : ndarray of shape (M,)
+        One-photon excited emission, normalised to its maximum.
+    energy_2p_eV : ndarray of shape (K,)
+        Energy axis of the two-photon spectrum, eV.
+    counts_2p : ndarray of shape (K,)
+        Two-photon excited emission (unsaturated spectra summed), normalised to its maximum.
+    peak_shift_meV : float or None
+        Two- minus one-photon peak energy, meV.
+    """
+
+    family: ClassVar[str] = "tpef_spectra"
+    _AXES: ClassVar[Mapping[str, tuple]] = {"counts_1p": ("energy_1p_eV",), "counts_2p": ("energy_2p_eV",)}
+
+    energy_1p_eV: np.ndarray = _array(required=True)
+    counts_1p: np.ndarray = _array(required=True)
+    energy_2p_eV: np.ndarray = _array(required=True)
+    counts_2p: np.ndarray = _array(required=True)
+    peak_shift_meV: float | None = _number()
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -584,7 +613,7 @@ class TAGlobalPlot(PlotData):
 
 PLOT_TYPES: dict[str, type[PlotData]] = {
     cls.family: cls
-    for cls in (PLSpectrumPlot, PLFluenceSeriesPlot, TPEFPlot, TRPLPlot, ASESeriesPlot,
+    for cls in (PLSpectrumPlot, PLFluenceSeriesPlot, TPEFPlot, TPEFSpectraPlot, TRPLPlot, ASESeriesPlot,
                 TAMapPlot, TAGlobalPlot, LaserSeriesPlot, TimeSeriesPlot)
 }
 """Family name (as in ``plot_data.json``) → its class."""

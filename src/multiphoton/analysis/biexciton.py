@@ -149,7 +149,9 @@ def biexciton_lifetime(time_ns, fluence_mJ_cm2, counts, *, window_ns=None, n_low
     -------
     BiexcitonResult
         ``tau_xx_ns.details``: ``window_ns``, ``window_auto``, ``fit_from_ns``, ``fit_range_ns``,
-        ``low_fluence_mJ_cm2``, ``high_fluence_mJ_cm2``, ``time_zero_ns``, ``background_subtracted``, ``nfev``.
+        ``low_fluence_mJ_cm2``, ``high_fluence_mJ_cm2``, ``time_zero_ns``, ``background_subtracted``, ``nfev``,
+        ``second_exponential_delta_aic`` (also in ``tau_x_ns.details``, with ``noise_end_ns``).
+        A failed premise (see Notes, "Premises") is said in the Estimate's ``message``.
     Raises
     ------
     InputError
@@ -179,6 +181,12 @@ def biexciton_lifetime(time_ns, fluence_mJ_cm2, counts, *, window_ns=None, n_low
     :func:`multiphoton.models.cascade.cascade_pl` (radiative rate ∝ N, Auger ∝ N²(N−1)/4,
     Poisson start, one ⟨N⟩ per trace: no beam-profile average). The IRF is ignored
     (fit starts one rise width after the peak).
+
+    Premises (a message on the quantity when one fails): the residual is one exponential
+    (two exponentials not preferred by ΔAIC > 10); the normalised traces agree in the window
+    (trend ≤ 3 σ); the reference traces have ⟨N⟩ ≤ 0.3 (global fit); for τ_X, the tail window
+    holds signal above the background noise (≥ 20 bins where the smoothed excess exceeds
+    √b per bin) and is one exponential (ΔAIC ≤ 10).
 
     References
     ----------
@@ -225,9 +233,10 @@ def biexciton_lifetime(time_ns, fluence_mJ_cm2, counts, *, window_ns=None, n_low
     tau_x = _low_fluence_tail(t, c, bg, low_set, f, tx_from=lo_w, fallback_from=t_pk + rise)
     gx, gxx, mean_n = _cascade_cross_check(global_fit, tau_x, tau_xx, t, c, t_half, t_pk + rise,
                                            f, n_max)
+    notes += _premise_notes(trend, mean_n, low_set, f)
     note = "; ".join(notes + _disagreement(tau_xx, gxx))
     if note and tau_xx.success:
-        tau_xx = replace(tau_xx, message=note)
+        tau_xx = replace(tau_xx, message="; ".join(m for m in (tau_xx.message, note) if m))
     return BiexcitonResult(
         tau_xx_ns=tau_xx, tau_x_ns=tau_x, tau_xx_global_ns=gxx, tau_x_global_ns=gx,
         mean_n=mean_n, window_ns=(lo_w, hi_w), low_fluence=low_mask, high_index=hi, time_ns=t,
@@ -382,7 +391,13 @@ def _klimov_difference(t, nrm, nv, s_norm, s_var, hi, low_set, *, t_pk, rise, lo
         sol2 = fit_residual(residual_of(sh, sl)[fit_mask])[0]
         var_norm += (math.exp(sol2.x[0]) - tau) ** 2
     ok = bool(sol.success) and amp_z > 3.0 and np.isfinite(var_fit)
-    msg = "" if ok else (
+    d_aic = _second_exponential(tr, rr, w, t_start, tau, background=False) if ok else 0.0
+    details = {**details, "second_exponential_delta_aic": float(d_aic)}
+    premise = "" if d_aic <= 10.0 else (
+        f"Klimov's premise fails: the residual is not one exponential (two are preferred by "
+        f"delta AIC {d_aic:.0f}, reduced chi2 {chi2:.2f}); tau_xx_global_ns (cascade) or a "
+        "multi-exponential model describes it better")
+    msg = premise if ok else (
         "no biexciton component above noise in the difference (amplitude "
         f"{amp_z:.1f} sigma); use a higher fluence" if amp_z <= 3.0 else
         f"residual fit did not converge: {sol.message}")
@@ -423,8 +438,52 @@ def _low_fluence_tail(t, c, bg, low_set, f, *, tx_from, fallback_from):
                         message=f"low-fluence tail fit did not converge: {sol.message}",
                         details={**details, "last_iterate_ns": tau_x})
     cov = _covariance(w, phi, deriv(cc) / tau_x, max(1.0, chi2))
+    msg = []
+    # the window must hold signal: the smoothed excess above the per-bin background noise
+    m = max(9, tt.size // 100) | 1
+    above = np.nonzero(_smooth(yy - b_low, m) >= math.sqrt(max(b_low, 1.0)))[0]
+    t_noise = float(tt[above[-1]]) if above.size else float(tt[0])
+    details["noise_end_ns"] = t_noise
+    if above.size < MIN_POINTS:
+        msg.append(f"the tail fit window ({tt[0]:.4g}-{tt[-1]:.4g} ns) is at the background level "
+                   f"(the low-fluence signal reaches the background noise at {t_noise:.4g} ns)")
+    d_aic = _second_exponential(tt, yy, w, tt[0], tau_x, background=True)
+    details["second_exponential_delta_aic"] = float(d_aic)
+    if d_aic > 10.0:
+        msg.append(f"the low-fluence tail is not one exponential (two are preferred by delta AIC "
+                   f"{d_aic:.0f}): not a single-exciton decay; tau_x_ns is only an effective lifetime")
     return Estimate(value=tau_x, stderr=math.sqrt(cov[0, 0]), method=method, unit="ns",
-                    reduced_chi2=chi2, details=details)
+                    reduced_chi2=chi2, details=details, message="; ".join(msg))
+
+
+def _second_exponential(tt, yy, w, t_ref, tau1, *, background):
+    """ΔAIC (χ²-based) of two exponentials over one on (tt, yy): > 10 means one does not suffice."""
+    chi = []
+    for n, theta0 in ((1, [math.log(tau1)]), (2, [math.log(tau1 / 5.0), math.log(tau1 * 1.5)])):
+        try:
+            with np.errstate(over="ignore", divide="ignore", invalid="ignore", under="ignore"):
+                sol, cc, phi, _ = _varpro(yy, w, _tail_builder(tt, n, t_ref=t_ref, background=background), theta0)
+        except (np.linalg.LinAlgError, ValueError):
+            return 0.0
+        if not (sol.success and np.all(np.isfinite(cc))):
+            return 0.0
+        chi.append(float(np.sum((w * (yy - phi @ cc)) ** 2)))
+    return chi[0] - chi[1] - 4.0
+
+
+def _premise_notes(trend, mean_n, low_set, f):
+    """Klimov's premises: one shape in the window, and ⟨N⟩ ≪ 1 for the reference traces."""
+    out = []
+    if trend > 3.0:
+        out.append(f"the normalised highest- and lowest-fluence traces still differ in the window "
+                   f"(trend {trend:.1f} sigma): the late decay depends on fluence, so the window does "
+                   "not hold single excitons only (Klimov's premise)")
+    if mean_n:
+        low_n = [mean_n[i].value for i in low_set if mean_n[i].success]
+        if low_n and max(low_n) > 0.3:
+            out.append(f"the low-fluence reference has <N> up to {max(low_n):.2f} (global fit), not << 1 "
+                       "(Klimov's premise): its biexcitons bias tau_xx")
+    return out
 
 
 def _disagreement(tau_xx, gxx):

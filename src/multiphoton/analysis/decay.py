@@ -13,7 +13,7 @@ Model functions live in :mod:`multiphoton.analysis.decay_models`.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -26,6 +26,7 @@ from .decay_models import (
     _exp_irf_unit,
     shift_irf,
 )
+from .irf import irf_on_grid
 from .varpro import _cov_from_jac, _varpro
 
 __all__ = ["DecayFit", "fit_decay", "MIN_POINTS"]
@@ -91,27 +92,18 @@ def _fit_range_mask(t, fit_range_ns):
     return keep
 
 
-def _check_irf(t, irf):
+def _check_irf(t, irf, y):
+    """The measured IRF on the decay's grid (:func:`~multiphoton.analysis.irf.irf_on_grid`).
+
+    Returns (counts (T,), pre-shift ns, details); the IRF may be on any grid.
+    """
     try:
         irf_t, irf_y = irf
     except (TypeError, ValueError):
         raise InputError("irf must be a pair (irf_time_ns, irf_counts) or None.") from None
-    irf_t, irf_y = _check_trace(irf_t, irf_y, name="irf_counts")
-    if irf_t.shape != t.shape or not np.allclose(irf_t, t, rtol=0, atol=1e-6 * max(np.ptp(t), 1e-12)):
-        raise InputError(
-            f"the IRF is on another time grid ({irf_t.size} bins, {irf_t[0]:g}..{irf_t[-1]:g} ns) "
-            f"than the decay ({t.size} bins, {t[0]:g}..{t[-1]:g} ns); record or rebin the IRF "
-            "on the decay's time grid."
-        )
     _check_uniform(t, "time_ns")
-    # a measured IRF carries the detector's dark background too: convolving that flat
-    # floor with the decay would add a rising ramp. The IRF fills a few % of the window,
-    # so its median is the floor; it is subtracted (clipped at 0).
-    floor = float(np.median(irf_y))
-    irf_y = np.clip(irf_y - floor, 0.0, None)
-    if not np.any(irf_y > 0):
-        raise InputError("the IRF has no peak above its median background; check the IRF file.")
-    return irf_y
+    g = irf_on_grid(t, irf_t, irf_y, decay_counts=y)
+    return g.counts, g.pre_shift_ns, g.details
 
 
 # --------------------------------------------------------------------------- model builders
@@ -302,6 +294,9 @@ class DecayFit:
     weighting : str
     nfev : int
         Number of model evaluations.
+    irf_details : dict or None
+        With a measured IRF: how it was put on the decay's grid
+        (:class:`multiphoton.analysis.irf.IrfOnGrid` ``details``).
     """
 
     taus_ns: tuple
@@ -318,6 +313,7 @@ class DecayFit:
     message: str = ""
     weighting: str = "poisson-mle"
     nfev: int = 0
+    irf_details: dict | None = None
 
     @property
     def tau_ns(self) -> Estimate:
@@ -349,9 +345,10 @@ def fit_decay(time_ns, counts, *, n_components=1, irf=None, irf_fwhm_ns=None, ba
     n_components : int
         Number of exponentials (1–4).
     irf : (irf_time_ns, irf_counts) or None
-        Measured IRF on the same uniform grid; its sub-bin shift is fitted. Its median
-        (the dark-count floor of a histogram that the IRF fills only a few % of) is
-        subtracted before use.
+        Measured IRF on any grid (range, start, bin width): its background is removed,
+        it is moved onto the decay's rise and rebinned onto the decay's uniform grid
+        conserving counts (:func:`multiphoton.analysis.irf.irf_on_grid`); the remaining
+        shift is fitted (``irf_shift_ns`` is the total).
     irf_fwhm_ns : float or None
         Without ``irf``: fixed Gaussian IRF FWHM (ns); None fits the FWHM.
     background : bool
@@ -369,12 +366,16 @@ def fit_decay(time_ns, counts, *, n_components=1, irf=None, irf_fwhm_ns=None, ba
     Returns
     -------
     DecayFit
-        Estimates of every parameter, reduced χ², residuals, success flag.
+        Estimates of every parameter, reduced χ², residuals, success flag. With a measured
+        IRF, ``irf_shift_ns.details`` holds ``pre_shift_ns`` and how the IRF was put on the
+        grid: ``background_per_bin``, ``background_bins``, ``irf_fwhm_ns``, ``irf_bin_ns``,
+        ``decay_bin_ns``, ``rebinned``, ``counts_kept_fraction``.
 
     Raises
     ------
     InputError
-        Fewer than 20 bins, negative or all-zero counts, repeated times, an IRF on another grid.
+        Fewer than 20 bins, negative or all-zero counts, repeated times, an unusable IRF
+        (no peak above its background, or wider than the decay window).
 
     Notes
     -----
@@ -404,7 +405,7 @@ def fit_decay(time_ns, counts, *, n_components=1, irf=None, irf_fwhm_ns=None, ba
     """
     _check_options(weighting, n_components)
     t, y = _check_trace(time_ns, counts)
-    irf_y = _check_irf(t, irf) if irf is not None else None
+    irf_y, pre_shift, irf_details = _check_irf(t, irf, y) if irf is not None else (None, 0.0, None)
     if irf_y is not None and irf_fwhm_ns is not None:
         raise InputError("give either irf (measured) or irf_fwhm_ns (Gaussian), not both.")
     if irf_fwhm_ns is not None and not (np.isfinite(irf_fwhm_ns) and irf_fwhm_ns >= 0):
@@ -448,10 +449,17 @@ def fit_decay(time_ns, counts, *, n_components=1, irf=None, irf_fwhm_ns=None, ba
                 break
         else:
             converged, message = False, "Poisson maximum-likelihood reweighting did not settle in 30 rounds"
-    return _finish(tk, yk, w, sol.x, c, phi, deriv(c), n=n, irf=irf_y is not None,
-                   fit_fwhm=irf_y is None and irf_fwhm_ns is None, background=background,
-                   converged=converged, message=message, weighting=weighting,
-                   nfev=int(nfev))
+    fit = _finish(tk, yk, w, sol.x, c, phi, deriv(c), n=n, irf=irf_y is not None,
+                  fit_fwhm=irf_y is None and irf_fwhm_ns is None, background=background,
+                  converged=converged, message=message, weighting=weighting,
+                  nfev=int(nfev))
+    if irf_y is None:
+        return fit
+    # the IRF was moved by pre_shift before rebinning: the shift reported is the total
+    shift = fit.irf_shift_ns
+    return replace(fit, irf_details=irf_details, irf_shift_ns=replace(
+        shift, value=shift.value + pre_shift,
+        details={**shift.details, "pre_shift_ns": pre_shift, **irf_details}))
 
 
 def _natural_scale(theta, n, fit_fwhm):

@@ -14,7 +14,7 @@ from ..errors import InputError
 from ..results import Estimate
 from .noise import point_noise
 
-__all__ = ["integrated_intensity", "peak_energy", "fwhm_meV", "normalize", "noise_level"]
+__all__ = ["wing_baseline", "prepare_spectra", "integrated_intensity", "peak_energy", "fwhm_meV", "normalize", "noise_level"]
 
 _MIN_POINTS = 7
 
@@ -159,6 +159,23 @@ def _half_max_width_pts(y):
     return max(hi - lo, 3)
 
 
+def _edge_maximum(e, y, method):
+    """A failed Estimate when the (smoothed) maximum lies at the edge of the data, else None."""
+    k = max(3, y.size // 50)
+    ys = np.convolve(y, np.ones(k) / k, mode="same") if y.size > 2 * k else y
+    ipk = int(np.argmax(ys[k // 2: y.size - k // 2])) + k // 2 if y.size > 2 * k else int(np.argmax(y))
+    imax = int(np.argmax(y))
+    if min(ipk, imax) <= k // 2 + 1 or max(ipk, imax) >= y.size - 2 - k // 2:
+        i = imax if imax in (0, y.size - 1) else ipk
+        side = "low" if i < y.size // 2 else "high"
+        return Estimate(value=float("nan"), stderr=float("nan"), method=method, unit="eV", success=False,
+                        message=(f"the maximum is at the {side}-energy edge of the data ({e[i]:.4f} eV, "
+                                 f"point {i + 1} of {y.size}): no peak inside the spectrum (a rising "
+                                 "background, a Raman or laser line, or a cut spectrum); widen the range"),
+                        details={"edge_eV": float(e[i])})
+    return None
+
+
 def peak_energy(energy_eV, counts, *, method="second-derivative", fraction=0.5,
                 lineshape="gaussian") -> Estimate:
     """Energy of the emission maximum, in eV.
@@ -184,7 +201,10 @@ def peak_energy(energy_eV, counts, *, method="second-derivative", fraction=0.5,
         Peak energy in eV. ``details``: for the second derivative ``windows_points`` (the
         Savitzky–Golay widths) and ``peaks_eV`` (the minimum found with each); for the peak
         fit ``fit_range_eV`` (first and last energy fitted) and ``lineshape``, and when the
-        fit fails ``last_iterate_eV`` (where the optimiser stopped).
+        fit fails ``last_iterate_eV`` (where the optimiser stopped). A maximum at the edge
+        of the data (within max(3, M/50) points of it) fails with ``edge_eV``: there is no
+        peak inside the spectrum; so does a peak fit whose region above ``fraction`` reaches
+        the data's edge (it would extrapolate) or whose centre ends outside its window.
 
     Notes
     -----
@@ -215,6 +235,9 @@ def peak_energy(energy_eV, counts, *, method="second-derivative", fraction=0.5,
     e, y = _check_spectrum(energy_eV, counts)
     if not np.max(y) > 0:
         raise InputError("counts has no positive value; there is no peak to locate.")
+    edge = _edge_maximum(e, y, method)
+    if edge is not None:
+        return edge
     if method == "second-derivative":
         return _peak_second_derivative(e, y)
     if method == "peak-fit":
@@ -261,6 +284,13 @@ def _peak_fit(e, y, *, fraction, lineshape):
         hi += 1
     if hi - lo + 1 < 5:
         lo, hi = max(ipk - 3, 0), min(ipk + 3, y.size - 1)
+    if lo == 0 or hi == y.size - 1:
+        side = "low" if lo == 0 else "high"
+        return Estimate(value=float("nan"), stderr=float("nan"), method="peak-fit", unit="eV",
+                        success=False, details={"edge_eV": float(e[0] if lo == 0 else e[-1])},
+                        message=(f"the line does not fall below {fraction:g} of its maximum on the "
+                                 f"{side}-energy side within the data: a fit would extrapolate "
+                                 "beyond the data"))
     x, z = e[lo:hi + 1], y[lo:hi + 1]
     if x.size < 5:
         return Estimate(value=float("nan"), stderr=float("nan"), method="peak-fit", unit="eV",
@@ -271,19 +301,38 @@ def _peak_fit(e, y, *, fraction, lineshape):
         model = lmfit.models.PseudoVoigtModel()
     else:
         raise InputError(f"lineshape {lineshape!r} is not known; use 'gaussian' or 'pseudo-voigt'.")
+    top = float(np.max(np.abs(z)))
+    z = z / top  # fit a unit-height line: lmfit's covariance fails for amplitudes ~1e5
     params = model.guess(z, x=x)
-    params["center"].set(value=e[ipk], min=x[0], max=x[-1])
-    res = model.fit(z, params, x=x)
+    # unbounded: lmfit's bound transform loses the centre's error bar when it starts at the
+    # window's midpoint; a centre outside the window is refused below instead
+    params["center"].set(value=e[ipk])
+    # weights 1/σ with σ the point-to-point noise of the spectrum itself (in its own units,
+    # counts or counts per eV), so that χ²_red is ≈ 1 for a line shape that fits; the
+    # centre's stderr is unchanged (lmfit scales the covariance by χ²_red either way)
+    sigma = point_noise(y) / top
+    res = model.fit(z, params, x=x, weights=None if not sigma > 0 else np.full(z.size, 1.0 / sigma))
     center = res.params["center"]
     stderr = center.stderr if center.stderr is not None else float("nan")
     details = {"fit_range_eV": [float(x[0]), float(x[-1])], "lineshape": lineshape}
+    if res.success and not (x[0] < center.value < x[-1]):
+        return Estimate(value=float("nan"), stderr=float("nan"), method="peak-fit", unit="eV",
+                        success=False, reduced_chi2=float(res.redchi),
+                        message=f"the fitted centre ({center.value:.4f} eV) is outside its fit window",
+                        details={**details, "last_iterate_eV": float(center.value)})
     if not (bool(res.success) and np.isfinite(stderr)):
         why = (f"peak fit did not converge: {res.message}" if not res.success else
                "peak fit: the centre's standard error could not be estimated")
         return Estimate(value=float("nan"), stderr=float("nan"), method="peak-fit", unit="eV",
                         success=False, reduced_chi2=float(res.redchi), message=why,
                         details={**details, "last_iterate_eV": float(center.value)})
-    return Estimate(value=float(center.value), stderr=float(stderr), method="peak-fit",
+    dof = max(x.size - len(res.params), 1)
+    misfit = ""
+    if sigma > 0 and res.redchi > 1.0 + 5.0 * math.sqrt(2.0 / dof) and res.redchi > 3.0:
+        better = "pseudo-voigt" if lineshape == "gaussian" else "a sum of lines (shoulder or second band)"
+        misfit = (f"the {lineshape} line shape misfits the peak (reduced chi2 {res.redchi:.3g} with the "
+                  f"spectrum's own noise); try {better}")
+    return Estimate(value=float(center.value), stderr=float(stderr), method="peak-fit", message=misfit,
                     unit="eV", reduced_chi2=float(res.redchi),
                     residuals=np.asarray(res.residual),
                     params={"sigma_eV": (float(res.params["sigma"].value),
@@ -369,3 +418,135 @@ def fwhm_meV(energy_eV, counts) -> Estimate:
     stderr = math.sqrt(el**2 + er**2 + (sl**2 + sr**2) / 12.0) * 1e3
     return Estimate(value=float(value), stderr=float(stderr), method="half-max-crossings",
                     unit="meV", details={"left_eV": float(left), "right_eV": float(right)})
+
+
+def wing_baseline(energy_eV, counts, *, fraction=0.05):
+    """A linear baseline through the spectrum's wings (its outer ``fraction`` of points).
+
+    Parameters
+    ----------
+    energy_eV : ndarray of shape (M,)
+        Energy axis in eV (any order).
+    counts : ndarray of shape (M,)
+        Spectrum.
+    fraction : float
+        Share of the points at each end taken as wing (at least 3).
+
+    Returns
+    -------
+    baseline : ndarray of shape (M,)
+        On ``energy_eV``'s order.
+    details : dict
+        ``kind`` ("linear", "constant" or "none"), ``wings_eV`` (the two wing centres),
+        ``levels`` (their mean counts).
+
+    Notes
+    -----
+    The line passes through the mean of each wing. A wing above half the spectrum's maximum
+    holds the line itself, not a baseline: then the other wing gives a constant, and when
+    both are, no baseline is estimated (``kind = "none"``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> e = np.linspace(1.8, 2.2, 201)
+    >>> y = np.exp(-0.5 * ((e - 2.0) / 0.02) ** 2) + 0.1 + 0.5 * (e - 1.8)
+    >>> b, d = wing_baseline(e, y)
+    >>> d["kind"], round(float(b[100]), 2)
+    ('linear', 0.2)
+    """
+    e, y = _check_spectrum(energy_eV, counts)
+    order = np.argsort(np.asarray(energy_eV, dtype=float), kind="stable")
+    k = max(3, int(round(fraction * e.size)))
+    el, er = float(e[:k].mean()), float(e[-k:].mean())
+    yl, yr = float(y[:k].mean()), float(y[-k:].mean())
+    top = float(np.max(y))
+    ok_l, ok_r = yl < 0.5 * top, yr < 0.5 * top
+    if ok_l and ok_r:
+        base, kind = yl + (yr - yl) * (e - el) / (er - el), "linear"
+    elif ok_l or ok_r:
+        base, kind = np.full(e.size, yl if ok_l else yr), "constant"
+    else:
+        base, kind = np.zeros(e.size), "none"
+    out = np.empty(e.size)
+    out[order] = base
+    return out, {"kind": kind, "wings_eV": [el, er], "levels": [yl, yr]}
+
+
+def prepare_spectra(energy_eV, counts, *, background=None, baseline="wings", integration_eV=None):
+    """Spectra with their background or baseline removed, restricted to an integration window.
+
+    Parameters
+    ----------
+    energy_eV : ndarray of shape (M,)
+        Energy axis, eV, ascending.
+    counts : ndarray of shape (M,) or (F, M)
+        One spectrum or a series.
+    background : (energy_eV (K,), counts (K,)) or None
+        A measured dark/background spectrum, interpolated onto ``energy_eV`` and subtracted
+        from every spectrum (then no baseline is estimated).
+    baseline : {"wings", "none"}
+        Without ``background``: ``"wings"`` subtracts :func:`wing_baseline` of each spectrum
+        (the detector offset), ``"none"`` leaves the counts as they are.
+    integration_eV : (float, float) or None
+        Keep only lo ≤ E ≤ hi (every integrated quantity then uses this window).
+
+    Returns
+    -------
+    energy_eV : ndarray of shape (M',)
+    counts : ndarray of shape like ``counts`` with M' points
+    details : dict
+        ``baseline`` ("background", "linear", "constant", "none"; one per spectrum of a series
+        as a list), ``integration_eV``.
+
+    Raises
+    ------
+    InputError
+        A background that does not cover the energy axis, an integration window holding
+        fewer than 7 points, an unknown ``baseline``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> e = np.linspace(1.8, 2.2, 201)
+    >>> y = np.exp(-0.5 * ((e - 2.0) / 0.02) ** 2) + 0.3
+    >>> e2, y2, d = prepare_spectra(e, y, integration_eV=(1.9, 2.1))
+    >>> d["baseline"], round(float(y2.min()), 3), e2.size
+    ('linear', 0.0, 101)
+    """
+    e = np.asarray(energy_eV, dtype=float)
+    c = np.array(counts, dtype=float)
+    single = c.ndim == 1
+    c2 = c[None, :] if single else c
+    if baseline not in ("wings", "none"):
+        raise InputError(f"baseline {baseline!r} is not known; use 'wings' or 'none'.")
+    if background is not None:
+        be, bc = (np.asarray(a, dtype=float) for a in background)
+        order = np.argsort(be)
+        be, bc = be[order], bc[order]
+        if be[0] > e[0] + 1e-9 or be[-1] < e[-1] - 1e-9:
+            raise InputError(f"the background spectrum covers {be[0]:.4g}-{be[-1]:.4g} eV, not the "
+                             f"spectrum's {e[0]:.4g}-{e[-1]:.4g} eV; record it over the same range.")
+        c2 = c2 - np.interp(e, be, bc)[None, :]
+        kinds = ["background"] * c2.shape[0]
+    elif baseline == "wings":
+        kinds = []
+        rows = []
+        for row in c2:
+            b, how = wing_baseline(e, row)
+            rows.append(row - b)
+            kinds.append(how["kind"])
+        c2 = np.array(rows)
+    else:
+        kinds = ["none"] * c2.shape[0]
+    if integration_eV is not None:
+        lo, hi = float(integration_eV[0]), float(integration_eV[1])
+        keep = (e >= lo) & (e <= hi)
+        if np.count_nonzero(keep) < _MIN_POINTS:
+            raise InputError(f"integration_eV [{lo}, {hi}] holds {np.count_nonzero(keep)} points; at least "
+                             f"{_MIN_POINTS} are needed (the data cover {e[0]:.4g}-{e[-1]:.4g} eV).")
+        e, c2 = e[keep], c2[:, keep]
+    details = {"baseline": kinds[0] if single else kinds,
+               "integration_eV": None if integration_eV is None else [float(integration_eV[0]),
+                                                                      float(integration_eV[1])]}
+    return e, (c2[0] if single else c2), details

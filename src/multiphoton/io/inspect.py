@@ -25,7 +25,7 @@ from .vendor import detect_format
 
 __all__ = ["inspect_file", "INSPECT_FORMATS"]
 
-INSPECT_FORMATS = ("ptu", "sdt", "sif", "spe", "ta-ascii", "fluotime-dat", "trpl-csv", "csv")
+INSPECT_FORMATS = ("ptu", "sdt", "sif", "spe", "ta-ascii", "fluotime-dat", "trpl-csv", "csv", "wide")
 """Formats ``inspect`` reads; ``csv`` is the data contract's tidy CSV (any of its layouts)."""
 
 # the tidy CSV layouts of the data contract, told apart by their header (most specific first)
@@ -131,7 +131,13 @@ def inspect_file(path, *, fmt=None) -> dict[str, Any]:
     >>> _ = json.dumps(info)
     """
     path = existing_file(path)
-    fmt = fmt or _detect(path)
+    if fmt is None:
+        try:
+            fmt = _detect(path)
+        except InputError:
+            if Path(path).suffix.lower() != ".csv":
+                raise
+            fmt = "wide"  # a CSV no other layout claims: read as a wide table (layout = "wide")
     axes: dict[str, Any] = {}
     if fmt in ("csv", "tidy"):
         fmt = "csv"
@@ -176,6 +182,11 @@ def inspect_file(path, *, fmt=None) -> dict[str, Any]:
         axes["time_ns"] = _axis(decay.time_ns, "ns")
     elif fmt == "trpl-csv":
         shape, axes, meta = _as_trpl_csv(path)
+    elif fmt == "wide":
+        from .wide import describe_wide_table
+
+        info = describe_wide_table(path)
+        shape, axes, meta = info["shape"], info["axes"], info["meta"]
     else:
         raise InputError(f"{path}: unknown format {fmt!r}; formats are {', '.join(INSPECT_FORMATS)}.")
     return json_safe({"file": str(Path(path)), "format": fmt, "shape": shape, "axes": axes, "meta": meta})

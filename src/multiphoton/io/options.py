@@ -34,10 +34,17 @@ READER_OPTIONS: Mapping[str, tuple[str, ...]] = {
     "irf": ("channel", "block", "gate_ns", "acquisition_window_s"),
     "pl_spectrum": ("frame",),
     "ta_map": ("layout", "spectral_axis", "delay_unit", "encoding"),
-    "trpl_series": ("fluence_mJ_cm2", "fluence_per_power_mJ_cm2", "meta_rows", "time_unit"),
+    "trpl_series": ("fluence_mJ_cm2", "fluence_per_power_mJ_cm2", "meta_rows", "time_unit", "layout",
+                    "header_values"),
+    "pl_fluence_series": ("layout", "header_values"),
+    "ase_series": ("layout", "header_values"),
+    "laser_series": ("layout", "header_values"),
+    "time_series": ("layout", "header_values"),
 }
 """Reader options (docs/formats.md) per container read from a file; a single decay or
-spectrum of a ``files = [...]`` series is read as ``irf`` (a decay) or ``pl_spectrum``."""
+spectrum of a ``files = [...]`` series is read as ``irf`` (a decay) or ``pl_spectrum``.
+``layout = "wide"`` (with optional ``header_values``) reads a series kind's file as a wide
+table (:mod:`multiphoton.io.wide`)."""
 
 FORMAT_NAMES = ("csv", "tidy", "vendor", "ptu", "sdt", "sif", "spe", "ta-ascii", "fluotime-dat", "trpl-csv")
 """Values of ``format`` / ``<key>_format``: the contract's CSV, detection, or a vendor format."""
@@ -186,22 +193,34 @@ class AbsorptionOptions(MeasurementOptions):
 
 
 @dataclass(frozen=True, kw_only=True)
-class PLSpectrumOptions(_Pulsed):
-    """``pl_spectrum``: one PL spectrum (peak energy, FWHM)."""
+class _Spectral(_Pulsed):
+    """Baseline and integration window of an emission measurement (docs/trpl-and-ase.md §4)."""
 
-    KIND: ClassVar[str] = "pl_spectrum"
+    baseline: str = opt("choice", "wings", choices=("wings", "none"),
+                        doc="without a background file: subtract a line through the wings, or nothing")
+    integration_eV: tuple[float, float] | None = opt("pair", None, unit="eV", gt=0,
+                                                     doc="energy window of every integral and fit")
 
 
 @dataclass(frozen=True, kw_only=True)
-class PLFluenceSeriesOptions(_Pulsed):
+class PLSpectrumOptions(_Spectral):
+    """``pl_spectrum``: one PL spectrum (peak energy, FWHM)."""
+
+    KIND: ClassVar[str] = "pl_spectrum"
+    FILES: ClassVar[Mapping[str, str]] = {"file": "", "background": "pl_spectrum"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class PLFluenceSeriesOptions(_Spectral):
     """``pl_fluence_series``: PL spectra vs fluence (power-law order, PL peak)."""
 
     KIND: ClassVar[str] = "pl_fluence_series"
+    FILES: ClassVar[Mapping[str, str]] = {"file": "", "background": "pl_spectrum"}
     SERIES: ClassVar[str | None] = "fluence_mJ_cm2"
 
 
 @dataclass(frozen=True, kw_only=True)
-class TPEFOptions(_Pulsed):
+class TPEFOptions(_Spectral):
     """``tpef``: σ₂ by relative two-photon excited fluorescence against a reference dye."""
 
     KIND: ClassVar[str] = "tpef"

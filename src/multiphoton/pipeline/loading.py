@@ -36,6 +36,14 @@ _TIDY_READERS: dict[str, Callable] = {
 
 def _read(path: Path, container: str, fmt: str | None, reader_options: dict, where: str):
     """Read one file as ``container`` (tidy CSV or a vendor format)."""
+    if reader_options.get("layout") == "wide":  # one axis column, one column per condition
+        from ..io import wide
+
+        other = sorted(set(reader_options) - {"layout", "header_values"})
+        if other:
+            raise InputError(f"{where}: {path.name}: reader option(s) {', '.join(other)} do not apply to "
+                             "layout = \"wide\" (it takes header_values).")
+        return wide.read_wide_table(path, container, **reader_options)
     if fmt is None:
         fmt = "csv" if path.suffix.lower() == ".csv" else "vendor"
     if fmt in ("csv", "tidy"):

@@ -71,7 +71,7 @@ def _round_sig(x, digits=4):
 
 # ---------------------------------------------------------------- the campaign
 
-def write_campaign(preset, out_dir, *, seed: int = 0) -> pathlib.Path:
+def write_campaign(preset, out_dir, *, seed: int = 0, irf_grid=None) -> pathlib.Path:
     """Simulate every measurement of a preset campaign and write it to ``out_dir``.
 
     Parameters
@@ -84,6 +84,10 @@ def write_campaign(preset, out_dir, *, seed: int = 0) -> pathlib.Path:
         Directory to write into (created if needed; existing files are overwritten).
     seed : int, optional
         Seed of the counting and detector noise.
+    irf_grid : (start_ns, stop_ns, step_ns) or None, optional
+        Record the TRPL IRFs on this grid instead of the decays' (another range, start or bin
+        width, as a lab's IRF often is); None (default) keeps the decays' grid and every
+        file byte-identical to earlier versions.
 
     Returns
     -------
@@ -111,6 +115,12 @@ def write_campaign(preset, out_dir, *, seed: int = 0) -> pathlib.Path:
         cfg, preset = preset, str(preset.get("preset", "custom"))
     if int(seed) != seed:
         raise InputError(f"seed must be an integer; got {seed!r}.")
+    if irf_grid is not None:
+        start, stop, step = (float(v) for v in irf_grid)
+        if not (step > 0 and stop - start > 20 * step):
+            raise InputError(f"irf_grid {irf_grid!r}: give (start_ns, stop_ns, step_ns) with step > 0 and "
+                             "at least 20 bins.")
+        cfg = {**cfg, "irf_grid": (start, stop, step)}
     out = pathlib.Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     toml: list[str] = [f'name = "{cfg["name"]}"', 'standards = "lab_standards.toml"', ""]
@@ -135,6 +145,8 @@ def write_campaign(preset, out_dir, *, seed: int = 0) -> pathlib.Path:
         "gain_scale_per_cm": cfg["gain_scale_per_cm"], "stripe_length_cm": cfg["stripe_length_cm"],
         "guided_fraction": cfg["guided_fraction"], "ladder": {k: list(v) for k, v in cfg["ladder"].items()},
     }
+    if cfg.get("irf_grid") is not None:
+        truth["parameters"]["common"]["irf_grid_ns"] = list(cfg["irf_grid"])
     manifest = out / "experiment.toml"
     manifest.write_text("\n".join(toml + measurements) + "\n", encoding="utf-8")
     (out / "truth.json").write_text(json.dumps(_json_clean(truth), indent=2, sort_keys=True) + "\n",
@@ -468,9 +480,16 @@ def _write_trpl(x: _Sample):
     ff, tt = np.meshgrid(fl_r, t, indexing="ij")
     _write_csv(out / key / "trpl_1p.csv", ["fluence_mJ_cm2", "time_ns", "counts"], [ff, tt, counts],
                [".6g", ".4f", ".0f"])
-    irf = poisson_counts(irf_trace(t, irf_fwhm_ns=cfg["irf_fwhm_ns"]) * 1e4 * 0.2 / (0.2 * 1.3) + 1.0,
-                         _rng(seed, f"{key}/irf"))
-    _write_csv(out / key / "irf.csv", ["time_ns", "counts"], [t, irf], [".4f", ".0f"])
+    if cfg.get("irf_grid") is None:
+        irf = poisson_counts(irf_trace(t, irf_fwhm_ns=cfg["irf_fwhm_ns"]) * 1e4 * 0.2 / (0.2 * 1.3) + 1.0,
+                             _rng(seed, f"{key}/irf"))
+        _write_csv(out / key / "irf.csv", ["time_ns", "counts"], [t, irf], [".4f", ".0f"])
+    else:  # the IRF on its own grid: same counts per ns, its own random stream
+        start, stop, step = cfg["irf_grid"]
+        ti = np.round(np.arange(start, stop, step), 6)
+        irf = poisson_counts(irf_trace(ti, irf_fwhm_ns=cfg["irf_fwhm_ns"]) * 1e4 * step / (0.2 * 1.3)
+                             + 1.0 * step / 0.2, _rng(seed, f"{key}/irf-grid"))
+        _write_csv(out / key / "irf.csv", ["time_ns", "counts"], [ti, irf], [".6f", ".0f"])
     meas += _meas("trpl_series", sid, file=f"{key}/trpl_1p.csv", excitation_eV=e1p, irf=f"{key}/irf.csv")
     tr["tau_x_ns"] = s["tau_x_ns"]
     tr["tau_xx_ns"] = s["tau_xx_ns"]

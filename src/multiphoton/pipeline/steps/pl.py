@@ -6,6 +6,7 @@ from dataclasses import replace
 import numpy as np
 
 from ...analysis import powerlaw, spectra
+from ...errors import InputError
 from ...results import Estimate
 from ...plotdata import PLFluenceSeriesPlot, PLSpectrumPlot
 from ._step import Step, StepResult
@@ -38,14 +39,61 @@ def integrated(series) -> np.ndarray:
     return np.trapezoid(series.counts, series.energy_eV, axis=-1)
 
 
+def prepared(container, options, background=None):
+    """``container`` with its background or wing baseline removed and cut to ``integration_eV``.
+
+    Returns (a container of the same type, details for the quantities it shapes).
+    """
+    bg = None if background is None else (background.energy_eV, background.counts)
+    e, c, how = spectra.prepare_spectra(container.energy_eV, container.counts, background=bg,
+                                        baseline=options.baseline, integration_eV=options.integration_eV)
+    return replace(container, energy_eV=e, counts=c), how
+
+
+def _with(est: Estimate, how: dict) -> Estimate:
+    """``est`` with the baseline and integration window it was computed on in ``details``."""
+    return replace(est, details={**est.details, "spectrum_baseline": how["baseline"],
+                                 "integration_eV": how["integration_eV"]})
+
+
+def _caveats(out: StepResult, options, **estimates) -> None:
+    """A warning for each kept estimate whose message says its model misfits (χ²_red ≫ 1)."""
+    for name, est in estimates.items():
+        if est.success and "misfits" in est.message:
+            out.warn(name, f"{options.where}: {est.message}")
+
+
+def _falls(fluence, integ) -> str:
+    """A reason when the integrated emission falls with rising fluence (by more than 5 %)."""
+    order = np.argsort(fluence)
+    f, y = np.asarray(fluence)[order], np.asarray(integ)[order]
+    run_max = np.maximum.accumulate(y)
+    drop = np.nonzero(y < 0.95 * run_max)[0]
+    if drop.size == 0:
+        return ""
+    k = int(drop[0])
+    return (f"the integrated emission falls with rising fluence (at {f[k]:.3g} mJ/cm2 it is "
+            f"{y[k] / run_max[k]:.0%} of a lower fluence's): not the monotonic power law the order "
+            "assumes (photobleaching, drift or a misassigned fluence?)")
+
+
 def run_pl_spectrum(data, options, inputs) -> StepResult:
-    """PL peak energy (a fallback for the series' peak) and FWHM of a single spectrum."""
-    sp = data["file"]
+    """PL peak energy (a fallback for the series' peak) and FWHM of a single spectrum.
+
+    A ``background`` file is subtracted, else a line through the wings (``baseline =
+    "wings"``, the default; ``"none"`` keeps the counts); ``integration_eV`` cuts the
+    energy window. ``details`` say which (``spectrum_baseline``, ``integration_eV``).
+    """
     out = StepResult()
-    pk = peak(sp.energy_eV, sp.counts)
-    width = spectra.fwhm_meV(sp.energy_eV, sp.counts)
+    try:
+        sp, how = prepared(data["file"], options, data.get("background"))
+    except InputError as exc:
+        raise InputError(f"{options.where}: {exc}") from None
+    pk = _with(peak(sp.energy_eV, sp.counts), how)
+    width = _with(spectra.fwhm_meV(sp.energy_eV, sp.counts), how)
     out.add("pl_peak_eV", pk)
     out.add("pl_fwhm_meV", width)
+    _caveats(out, options, pl_peak_eV=pk, pl_fwhm_meV=width)
     out.plots.append(PLSpectrumPlot(
         sample=options.sample, measurement=options.index,
         energy_eV=sp.energy_eV, counts=sp.counts,
@@ -56,16 +104,28 @@ def run_pl_spectrum(data, options, inputs) -> StepResult:
 
 
 def run_pl_fluence_series(data, options, inputs) -> StepResult:
-    """Power-law order (saturation excluded) and the PL peak of the lowest-fluence spectrum."""
-    s = data["file"]
+    """Power-law order (saturation excluded) and the PL peak of the lowest-fluence spectrum.
+
+    Background, baseline and ``integration_eV`` as for :func:`run_pl_spectrum`, applied to
+    every spectrum before the integrals.
+    """
     out = StepResult()
+    try:
+        s, how = prepared(data["file"], options, data.get("background"))
+    except InputError as exc:
+        raise InputError(f"{options.where}: {exc}") from None
     if s.fluence_mJ_cm2.size < 3:
         out.warn("pl_order", f"{options.where}: only {s.fluence_mJ_cm2.size} fluences; need ≥ 3")
         return out
     integ = integrated(s)
-    order = powerlaw.power_law_order(s.fluence_mJ_cm2, integ)
+    order = _with(powerlaw.power_law_order(s.fluence_mJ_cm2, integ), how)
     out.add("pl_order", order)
-    out.add("pl_peak_eV", peak(s.energy_eV, s.counts[0]))
+    pk = _with(peak(s.energy_eV, s.counts[0]), how)
+    out.add("pl_peak_eV", pk)
+    _caveats(out, options, pl_peak_eV=pk)
+    falls = _falls(s.fluence_mJ_cm2, integ)
+    if falls:
+        out.warn("pl_order", f"{options.where}: {falls}")
     used = order.details.get("used") if order.success else None
     out.plots.append(PLFluenceSeriesPlot(
         sample=options.sample, measurement=options.index,

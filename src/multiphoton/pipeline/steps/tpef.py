@@ -8,13 +8,14 @@ from uncertainties import ufloat
 
 from ... import standards
 from ...analysis import cross_section, powerlaw, quantum_yield
+from ...analysis.emission_compare import compare_emission
 from ...errors import InputError
 from ...io.options import TPEFOptions
 from ...results import Estimate
 from ...units import gm_to_cm4_s, nm3_to_cm3
-from ...plotdata import TPEFPlot
+from ...plotdata import TPEFPlot, TPEFSpectraPlot
 from ._step import Step, StepResult
-from .pl import integrated
+from .pl import integrated, prepared
 from .quantum_yield import reference_terms
 
 __all__ = ["TPEF", "run_tpef"]
@@ -70,14 +71,38 @@ def _reference(o: TPEFOptions):
     return ref2, src2, ref1, src1, lookups
 
 
+def _eta_check(s1, s2, mask_s, o: TPEFOptions, out: StepResult) -> dict:
+    """Compare the sample's one- and two-photon emission (η₂ = η₁); add the overlay figure."""
+    two = np.asarray(s2.counts)[np.asarray(mask_s)].sum(axis=0)
+    try:
+        cmp = compare_emission(s1.energy_eV, s1.counts, s2.energy_eV, two)
+    except InputError as exc:
+        return {"checked": False, "message": "", "why": str(exc)}
+    if cmp.success:
+        out.plots.append(TPEFSpectraPlot(
+            sample=o.sample, measurement=o.index,
+            energy_1p_eV=s1.energy_eV, counts_1p=np.asarray(s1.counts) / np.max(s1.counts),
+            energy_2p_eV=s2.energy_eV, counts_2p=two / np.max(two), peak_shift_meV=cmp.value))
+    return {"checked": bool(cmp.success), "peak_shift_meV": cmp.value, "peak_shift_stderr_meV": cmp.stderr,
+            **{k: v for k, v in cmp.details.items()}, "message": cmp.message}
+
+
 def run_tpef(data, o: TPEFOptions, inputs) -> StepResult:
     """σ₂ by relative TPEF (data contract section 3) and σ₂ per particle volume.
 
     Also gives ``pl_order`` of the sample's two-photon series when no
-    ``pl_fluence_series`` of the sample does (a fallback).
+    ``pl_fluence_series`` of the sample does (a fallback). The premise η₂ = η₁ is checked
+    by comparing the sample's one- and two-photon emission
+    (:func:`~multiphoton.analysis.emission_compare.compare_emission`): the result is in
+    ``details["eta2_eq_eta1_check"]`` of ``sigma2_GM``, a warning when they differ, and a
+    ``tpef_spectra`` figure overlays them.
     """
     out = StepResult()
-    s2, r2, s1, r1 = (data[k] for k in ("sample_2p", "reference_2p", "sample_1p", "reference_1p"))
+    try:  # detector offsets (wing baseline) removed and the integration window applied to all four
+        (s2, how), (r2, _), (s1, _), (r1, _) = (prepared(data[k], o) for k in
+                                                ("sample_2p", "reference_2p", "sample_1p", "reference_1p"))
+    except InputError as exc:
+        raise InputError(f"{o.where}: {exc}") from None
     for label, series in (("sample_2p", s2), ("reference_2p", r2)):
         if series.fluence_mJ_cm2.size < 3:
             raise InputError(f"{o.where}, {label}: needs at least 3 fluences for the quadratic fit, "
@@ -106,6 +131,7 @@ def run_tpef(data, o: TPEFOptions, inputs) -> StepResult:
         reference_coef=float(getattr(f2r, "nominal_value", f2r)),
     ))
     _qy_cross_check(out, o, f1x, f1r)
+    eta = _eta_check(s1, s2, mask_s, o, out)
     if sigma1 is None:
         out.warn("sigma2_GM", src_s1)
         return out
@@ -118,8 +144,12 @@ def run_tpef(data, o: TPEFOptions, inputs) -> StepResult:
         "saturated_points_excluded": int((~mask_s).sum() + (~mask_r).sum()),
         "assumption": "equal quantum yields under one- and two-photon excitation",
         "library_lookups": lookups,
+        "eta2_eq_eta1_check": eta, "spectrum_baseline": o.baseline,
+        "integration_eV": how["integration_eV"],
     }
     out.add("sigma2_GM", Estimate.from_ufloat(sigma2, method="tpef-relative", unit="GM", details=details))
+    if eta.get("message"):
+        out.warn("sigma2_GM", f"{o.where}: {eta['message']}")
     volume = inputs.get("total_volume_nm3")
     if volume is None:
         out.warn("sigma2_per_volume_cm_s", "particle volume unknown (no TEM sizes)")

@@ -6,7 +6,9 @@ from dataclasses import replace
 import numpy as np
 
 from ...analysis import trpl
+from ...analysis.lifetime import decay_lifetime
 from ...errors import InputError
+from ...results import Estimate
 from ...io.options import TRPLSeriesOptions
 from ...model_error import with_model_error
 from ...plotdata import TRPLPlot
@@ -15,21 +17,79 @@ from ._step import Step, StepResult
 __all__ = ["TRPL_SERIES", "run_trpl_series"]
 
 
-def _irf_cross_check(s, irf, low, o: TRPLSeriesOptions):
-    """τ_X by reconvolution of the summed low-fluence traces with the measured IRF."""
+def _irf_cross_check(t, y, irf, o: TRPLSeriesOptions, *, low_fluence=None, n_components=1,
+                     fit_stop_ns=None):
+    """τ_X by reconvolution of a trace (the summed low-fluence ones) with the measured IRF.
+
+    Returns (Estimate or None, reason): an IRF that cannot be used (no peak, wider than the
+    decay window) gives None and the reason, so only this quantity is lost.
+    """
+    rng = None if fit_stop_ns is None else (float(t[0]), float(fit_stop_ns))
     try:
-        fit = trpl.fit_decay(s.time_ns, s.counts[low].sum(axis=0),
-                             irf=(irf.time_ns, irf.counts), weighting="poisson-mle")
+        fit = trpl.fit_decay(t, y, irf=(irf.time_ns, irf.counts), weighting="poisson-mle",
+                             n_components=n_components, fit_range_ns=rng)
     except InputError as exc:
-        raise InputError(f"{o.where}, key 'irf': {exc}") from None
+        return None, f"{o.where}, key 'irf': {exc}"
     msg = fit.tau_ns.message
     if fit.reduced_chi2 > 2.0:
-        msg = (f"one exponential misfits the whole low-fluence trace (reduced chi2 "
-               f"{fit.reduced_chi2:.1f}, e.g. a multiexciton admixture); prefer tau_x_ns "
-               "(low-fluence-tail)")
-    return replace(fit.tau_ns, message=msg, details={
-        "low_fluence_mJ_cm2": [float(f) for f in s.fluence_mJ_cm2[low]],
-        "irf_shift_ns": fit.irf_shift_ns.value})
+        msg = (f"{n_components} exponential(s) misfit the whole trace (reduced chi2 "
+               f"{fit.reduced_chi2:.1f}, e.g. a multiexciton admixture or a non-exponential decay); "
+               "prefer tau_x_ns")
+    details = {"irf_shift_ns": fit.irf_shift_ns.value, "n_components": n_components,
+               "irf_on_grid": fit.irf_details}
+    if low_fluence is not None:
+        details["low_fluence_mJ_cm2"] = low_fluence
+    est = fit.tau_ns
+    if n_components > 1 and fit.success:
+        a = np.array([e.value for e in fit.amplitudes])
+        ta = np.array([e.value for e in fit.taus_ns])
+        sa = np.array([e.stderr for e in fit.amplitudes])
+        st = np.array([e.stderr for e in fit.taus_ns])
+        mean = float(np.sum(a * ta) / np.sum(a))
+        # gradient of Σaτ/Σa; correlations are not exposed by fit_decay: neglected (stated)
+        g_t, g_a = a / a.sum(), (ta - mean) / a.sum()
+        se = float(np.sqrt(np.sum((g_t * st) ** 2 + (g_a * sa) ** 2)))
+        details.update(taus_ns=[float(v) for v in ta], amplitudes=[float(v) for v in a],
+                       stderr_contains="fit, components' errors combined without their correlations")
+        est = replace(est, value=mean, stderr=se)
+    return replace(est, message=msg, details=details), ""
+
+
+def _disagree(a: Estimate, b: Estimate, what: str) -> str:
+    """A reason when two estimates of one quantity differ beyond 3 combined stderrs."""
+    if not (a.success and b.success and np.isfinite(a.stderr) and np.isfinite(b.stderr)):
+        return ""
+    comb = float(np.hypot(a.stderr, b.stderr))
+    if comb > 0 and abs(a.value - b.value) > 3.0 * comb:
+        return (f"{what}: {a.method} gives {a.value:.4g} ns, {b.method} {b.value:.4g} ns "
+                f"({abs(a.value - b.value) / comb:.1f} combined sigma apart): the model of one of them "
+                "does not apply")
+    return ""
+
+
+def _single_decay(s, irf, o: TRPLSeriesOptions, out: StepResult) -> StepResult:
+    """τ_X of one trace: tail with AICc model choice; with an IRF, a reconvolution cross-check."""
+    out.warn("tau_xx_ns", f"{o.where}: only one fluence; the difference method needs low- and "
+             "high-fluence traces")
+    try:
+        tau = decay_lifetime(s.time_ns, s.counts[0])
+    except InputError as exc:
+        raise InputError(f"{o.where}: {exc}") from None
+    out.add("tau_x_ns", tau)
+    if tau.success and irf is not None:
+        n = {"1exp": 1, "2exp": 2, "3exp": 3}.get(tau.details["model"], 2)
+        x_irf, why = _irf_cross_check(s.time_ns, s.counts[0], irf, o, n_components=n,
+                                      fit_stop_ns=tau.details["noise_end_ns"])
+        if x_irf is None:
+            out.warn("tau_x_irf_ns", why)
+        else:
+            out.add("tau_x_irf_ns", x_irf)
+            clash = _disagree(tau, x_irf, "tau_x")
+            if clash:
+                out.warn("tau_x_ns", f"{o.where}: {clash}")
+    if tau.success and tau.message:
+        out.warn("tau_x_ns", f"{o.where}: {tau.message}")
+    return out
 
 
 def run_trpl_series(data, o: TRPLSeriesOptions, inputs) -> StepResult:
@@ -37,18 +97,20 @@ def run_trpl_series(data, o: TRPLSeriesOptions, inputs) -> StepResult:
 
     Options: ``window_ns = [start, stop]`` (normalisation window), ``n_low`` (number of
     low-fluence traces), ``high_index`` (trace fitted, in ascending fluence order),
-    ``irf`` (file). τ_X (``tau_x_ns``) is the low-fluence tail after the normalisation
-    window (single excitons only); with an IRF, a reconvolution fit of the whole summed
-    low-fluence trace is added as ``tau_x_irf_ns`` (a cross-check, with a message when
-    one exponential misfits it).
+    ``irf`` (file, on any time grid). τ_X (``tau_x_ns``) is the low-fluence tail after the
+    normalisation window (single excitons only); with an IRF, a reconvolution fit of the
+    whole summed low-fluence trace is added as ``tau_x_irf_ns`` (a cross-check, with a
+    message when one exponential misfits it). An unusable IRF loses ``tau_x_irf_ns`` only
+    (a warning). One trace (one fluence): ``tau_x_ns`` by
+    :func:`~multiphoton.analysis.lifetime.decay_lifetime` (model chosen by AICc). A method
+    whose premise fails, or two methods that disagree beyond 3 combined σ, give a warning
+    on the quantity.
     """
     s = data["file"]
     irf = data.get("irf")
     out = StepResult()
     if s.fluence_mJ_cm2.size < 2:
-        out.warn("tau_xx_ns", f"{o.where}: only one fluence; the difference "
-                 "method needs low- and high-fluence traces")
-        return out
+        return _single_decay(s, irf, o, out)
     try:
         res = trpl.biexciton_lifetime(s.time_ns, s.fluence_mJ_cm2, s.counts, window_ns=o.window_ns,
                                       n_low=o.n_low, high_index=o.high_index)
@@ -56,10 +118,24 @@ def run_trpl_series(data, o: TRPLSeriesOptions, inputs) -> StepResult:
         raise InputError(f"{o.where}: {exc}") from None
     out.add("tau_xx_ns", with_model_error(res.tau_xx_ns, "tau_xx_ns"))  # Klimov differencing's known bias
     out.add("tau_x_ns", res.tau_x_ns)
+    x_irf = None
     if irf is not None:
-        out.add("tau_x_irf_ns", _irf_cross_check(s, irf, np.asarray(res.low_fluence), o))
+        low = np.asarray(res.low_fluence)
+        x_irf, why = _irf_cross_check(s.time_ns, s.counts[low].sum(axis=0), irf, o,
+                                      low_fluence=[float(f) for f in s.fluence_mJ_cm2[low]])
+        if x_irf is None:
+            out.warn("tau_x_irf_ns", why)
+        else:
+            out.add("tau_x_irf_ns", x_irf)
     out.add("tau_xx_global_ns", res.tau_xx_global_ns)
     out.add("tau_x_global_ns", res.tau_x_global_ns)
+    for name, est in (("tau_xx_ns", res.tau_xx_ns), ("tau_x_ns", res.tau_x_ns)):
+        if est.success and est.message:  # a premise of the method fails: say so on the quantity
+            out.warn(name, f"{o.where}: {est.message}")
+    for other in (res.tau_x_global_ns, x_irf):
+        clash = _disagree(res.tau_x_ns, other, "tau_x") if other is not None else ""
+        if clash:
+            out.warn("tau_x_ns", f"{o.where}: {clash}")
     ok_xx = res.tau_xx_ns.success
     out.plots.append(TRPLPlot(
         sample=o.sample, measurement=o.index,

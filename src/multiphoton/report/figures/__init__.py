@@ -21,7 +21,7 @@ from .gain import plot_ta_map
 from .ta_global import plot_ta_global
 from .laser import plot_laser_series, plot_time_series
 from .pl import plot_pl_fluence_series, plot_pl_order_summary, plot_pl_spectrum
-from .tpef import plot_tpef
+from .tpef import plot_tpef, plot_tpef_spectra
 from .trpl import plot_trpl
 
 __all__ = [
@@ -40,6 +40,7 @@ __all__ = [
     "plot_pl_order_summary",
     "plot_pl_spectrum",
     "plot_tpef",
+    "plot_tpef_spectra",
     "plot_trpl",
 ]
 
@@ -47,6 +48,7 @@ PLOTTERS: dict[str, Callable[[PlotData], Figure]] = {
     "pl_fluence_series": plot_pl_fluence_series,
     "pl_spectrum": plot_pl_spectrum,
     "tpef": plot_tpef,
+    "tpef_spectra": plot_tpef_spectra,
     "trpl": plot_trpl,
     "ase_series": plot_ase_series,
     "ta_map": plot_ta_map,
@@ -63,6 +65,10 @@ CAPTIONS: dict[str, str] = {
         "points below saturation (filled; open points excluded), residuals in log₁₀ units below."
     ),
     "pl_spectrum": "PL spectrum with its peak energy and FWHM (shaded).",
+    "tpef_spectra": (
+        "One- (solid) and two-photon (dashed) excited emission of the sample, each normalised to "
+        "its maximum: the TPEF method assumes both come from the same states (eta2 = eta1)."
+    ),
     "tpef": (
         "Integrated two-photon PL of the sample and of the reference dye vs fluence with the "
         "quadratic fits (coef · F²); residuals below."

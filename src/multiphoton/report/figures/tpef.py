@@ -8,11 +8,11 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from ...plotdata import TPEFPlot
+from ...plotdata import TPEFPlot, TPEFSpectraPlot
 from ..style import DATA_COLOR, FIT_COLOR, MUTED_COLOR, PANEL_IN, panel_label
 from ._common import NoFigureData, figure_title, nonempty
 
-__all__ = ["plot_tpef"]
+__all__ = ["plot_tpef", "plot_tpef_spectra"]
 
 
 def _panel(fig_axes, letter, fluence, integrated, coef, title):
@@ -60,4 +60,25 @@ def plot_tpef(plot: TPEFPlot) -> Figure:
         _panel(axes, "ab"[k], f, y, coef, title)
     fig.suptitle(figure_title(plot, "Two-photon excited PL"),
                  fontsize=9.5, x=0.01, ha="left")
+    return fig
+
+
+def plot_tpef_spectra(plot: TPEFSpectraPlot) -> Figure:
+    """One- and two-photon emission spectra of a sample overlaid (paper Fig. 2d).
+
+    Parameters
+    ----------
+    plot : TPEFSpectraPlot
+        Both spectra normalised to their maximum; ``peak_shift_meV`` in the legend.
+    """
+    if nonempty(plot.counts_1p) is None or nonempty(plot.counts_2p) is None:
+        raise NoFigureData(f"tpef_spectra {plot.sample!r}: a spectrum is empty")
+    fig = Figure(figsize=PANEL_IN, layout="constrained")
+    ax = fig.add_subplot()
+    ax.plot(plot.energy_1p_eV, plot.counts_1p, "-", color=DATA_COLOR, label="one-photon")
+    shift = "" if plot.peak_shift_meV is None else f" (peak {plot.peak_shift_meV:+.1f} meV)"
+    ax.plot(plot.energy_2p_eV, plot.counts_2p, "--", color=FIT_COLOR, label=f"two-photon{shift}")
+    ax.set(xlabel="Energy (eV)", ylabel="Normalised PL")
+    ax.legend(loc="upper right")
+    fig.suptitle(figure_title(plot, "One- and two-photon emission"), fontsize=9.5, x=0.01, ha="left")
     return fig
