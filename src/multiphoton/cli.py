@@ -21,6 +21,10 @@ from .errors import MultiphotonError, UsageError
 __all__ = ["main", "build_parser"]
 
 
+_FIGURES_HELP = ("figure formats, comma-separated: png,svg (default), png or svg; each figure is laid "
+                 "out once for all of them")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="multiphoton",
@@ -42,11 +46,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="analyse only this sample (repeatable)")
     a.add_argument("--quiet", action="store_true", help="no progress or tables, only errors")
     a.add_argument("--no-report", action="store_true", help="write results.json only (no figures, no HTML)")
+    a.add_argument("--figures", default="png,svg", metavar="FORMATS", help=_FIGURES_HELP)
 
     r = sub.add_parser("report", help="rebuild tables, figures and report.html from results.json (no refitting)")
     r.add_argument("results", type=Path, help="results.json written by `analyze` (plot_data.json beside it)")
     r.add_argument("--out", type=Path, default=None, help="where to write (default: the folder of results.json)")
     r.add_argument("--quiet", action="store_true")
+    r.add_argument("--figures", default="png,svg", metavar="FORMATS", help=_FIGURES_HELP)
 
     from .simulate.presets import preset_names
 
@@ -68,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--scheduler", default=None, help="address of a running Dask scheduler (tcp://host:8786)")
     b.add_argument("--force", action="store_true", help="replace output folders that exist")
     b.add_argument("--no-report", action="store_true", help="write results.json only")
+    b.add_argument("--figures", default="png,svg", metavar="FORMATS", help=_FIGURES_HELP)
     return p
 
 
@@ -77,10 +84,17 @@ def _console(quiet: bool):
     return Console(stderr=True, quiet=quiet)
 
 
+def _formats(text: str) -> tuple[str, ...]:
+    from .report.style import check_formats
+
+    return check_formats(text)
+
+
 def _cmd_analyze(args) -> int:
     from .pipeline import analyze, write_outputs
 
     con = _console(args.quiet)
+    report = False if args.no_report else _formats(args.figures)
     only = [q.strip() for q in args.only.split(",") if q.strip()] if args.only else None
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -91,7 +105,7 @@ def _cmd_analyze(args) -> int:
                           progress=lambda label: prog.update(task, description=label))
         prog.update(task, description="writing results, figures and report")
         try:
-            paths = write_outputs(results, args.out, force=args.force, report=not args.no_report)
+            paths = write_outputs(results, args.out, force=args.force, report=report)
         except FileExistsError as exc:
             con.print(f"[red]error:[/red] {exc}", highlight=False)
             return 2
@@ -111,10 +125,11 @@ def _cmd_analyze(args) -> int:
 def _cmd_report(args) -> int:
     from .report import load_results, render_terminal, write_report
 
+    formats = _formats(args.figures)
     results = load_results(args.results)
     out = args.out or args.results.resolve().parent
     out.mkdir(parents=True, exist_ok=True)
-    paths = write_report(results, out)
+    paths = write_report(results, out, formats=formats)
     if not args.quiet:
         render_terminal(results, _console(False))
     print(f"report: {paths['report.html']}")

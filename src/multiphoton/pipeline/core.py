@@ -264,6 +264,9 @@ def write_outputs(results: Results, out_dir, *, force: bool = False, report: boo
     ----------
     out_dir : path-like
         Output directory; must not exist or be empty unless ``force`` (then it is replaced).
+    report : bool or sequence of str
+        Write tables, figures and report.html too: True (figures as PNG and SVG), False
+        (results only), or the figure formats, e.g. ``("png",)`` (``--figures``).
     """
     out = Path(out_dir).resolve()
     if out.exists() and (not out.is_dir() or any(out.iterdir())) and not force:
@@ -279,7 +282,8 @@ def write_outputs(results: Results, out_dir, *, force: bool = False, report: boo
         if report:
             from ..report import write_report
 
-            write_report(results, tmp)
+            # ``report`` is True (default figure formats) or the formats, e.g. ("png",).
+            write_report(results, tmp, **({} if report is True else {"formats": report}))
         if out.exists():
             trash = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
             os.replace(out, trash / out.name)
