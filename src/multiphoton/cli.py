@@ -152,17 +152,36 @@ def _cmd_inspect(args) -> int:
 
 
 def _cmd_batch(args) -> int:
-    from .pipeline.batch import run_batch
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    outcomes = run_batch(args.manifests, args.out, workers=args.workers, scheduler=args.scheduler,
-                         force=args.force, report=not args.no_report)
+    from .pipeline.batch import output_folders, run_batch
+
+    report = False if args.no_report else _formats(args.figures)
+    names = [p.name for p in output_folders(args.manifests, args.out)]
+    con = _console(False)
     status = 0
-    for o in outcomes:
-        if o["ok"]:
-            print(f"ok     {o['manifest']} -> {o['out']}")
-        else:
-            print(f"failed {o['manifest']}: {o['error']}", file=sys.stderr)
-            status = 1
+    with Progress(TextColumn("{task.fields[name]}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("{task.description}"), TimeElapsedColumn(), console=con,
+                  transient=True) as prog:
+        bars = [prog.add_task("waiting", total=None, name=n) for n in names]
+
+        def progress(event):  # one bar per campaign, fed by the workers
+            bar = bars[event["index"]]
+            prog.update(bar, total=event.get("total"), advance=event.get("advance", 0),
+                        description=event.get("label", prog.tasks[bar].description))
+            if event.get("done"):
+                prog.update(bar, description="done")
+
+        def on_result(i, o):  # each campaign on its own line, as it finishes
+            nonlocal status
+            if o["ok"]:
+                print(f"ok     {o['manifest']} -> {o['out']}")
+            else:
+                status = 1
+                print(f"failed {o['manifest']}: {o['error']}", file=sys.stderr)
+
+        run_batch(args.manifests, args.out, workers=args.workers, scheduler=args.scheduler,
+                  force=args.force, report=report, progress=progress, on_result=on_result)
     return status
 
 
