@@ -12,6 +12,7 @@ def test_output_folders_are_unique(tmp_path):
     assert [o.name for o in outs] == ["a", "a-y", "b"]
 
 
+@pytest.mark.slow  # a local cluster (~25 s loaded); the scheduler test below covers the same fast
 def test_batch_runs_good_and_reports_bad(tmp_path):
     good, bad = tmp_path / "good", tmp_path / "bad"
     good.mkdir()

@@ -67,3 +67,11 @@ def test_a_failing_worker_is_replaced_by_the_caller(tmp_path, monkeypatch, caplo
     out = render_figures(PLOTS, tmp_path, formats="png", processes=2)
     assert all(f.png is not None and f.png.exists() for f in out[:len(PLOTS)])
     assert "figure worker failed" in caplog.text
+
+
+def test_svg_only_figures_are_embedded_in_the_report(tmp_path):
+    from multiphoton.report.html import _figure_html
+
+    fig = render_figures(PLOTS[:1], tmp_path, formats="svg", processes=1)[0]
+    html = _figure_html(fig)
+    assert fig.png is None and 'src="data:image/svg+xml;base64,' in html and "not drawn" not in html

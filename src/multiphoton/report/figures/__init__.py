@@ -158,25 +158,25 @@ def _render_chunk(jobs, directory, formats):
     return [_render_one(stem, plot, directory, formats) for stem, plot in jobs]
 
 
-def _chunks(jobs, samples, n: int) -> list[list[int]]:
-    """Job indices split into ``n`` groups of whole samples, balanced by plot count."""
-    by_sample: dict[object, list[int]] = {}
-    for k, sample in enumerate(samples):
-        by_sample.setdefault(sample, []).append(k)
-    groups: list[list[int]] = [[] for _ in range(n)]
-    for idx in sorted(by_sample.values(), key=len, reverse=True):
-        min(groups, key=len).extend(idx)
-    return [g for g in groups if g]
+def _chunks(n_jobs: int, n: int) -> list[list[int]]:
+    """Job indices ``0 … n_jobs−1`` in ``n`` contiguous groups of near-equal size (plots
+    come sample by sample, so a group holds whole samples or runs of one)."""
+    bounds = [round(k * n_jobs / n) for k in range(n + 1)]
+    return [list(range(a, b)) for a, b in zip(bounds, bounds[1:]) if b > a]
 
 
-def _default_processes(n_samples: int) -> int:
+def _default_processes(n_plots: int) -> int:
     import multiprocessing
     import os
 
     if multiprocessing.current_process().daemon:  # e.g. a Dask worker: no children allowed
         return 1
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(1, min(n_samples, cores or 1))
+    # A worker interpreter costs about as much to start as drawing two or three figures.
+    return max(1, min(n_plots // _MIN_PLOTS_PER_PROCESS, cores or 1))
+
+
+_MIN_PLOTS_PER_PROCESS = 4
 
 
 def render_figures(plots: Sequence[PlotData], directory: str | Path, *, formats=FORMATS,
@@ -193,9 +193,9 @@ def render_figures(plots: Sequence[PlotData], directory: str | Path, *, formats=
         ``("png", "svg")`` (default), ``"png"`` or ``"svg"``; each figure is laid out once
         for all of them (:func:`multiphoton.report.style.save_figure`).
     processes : int, optional
-        Processes drawing at once, each taking whole samples (default: one per core, at
-        most one per sample; 1 inside a daemonic process such as a Dask worker). This
-        process draws one share itself while the others draw theirs.
+        Processes drawing at once, each taking a run of consecutive plots (default: one
+        per core, with at least four plots each; 1 inside a daemonic process such as a
+        Dask worker). This process draws one share itself while the others draw theirs.
 
     Returns
     -------
@@ -209,35 +209,39 @@ def render_figures(plots: Sequence[PlotData], directory: str | Path, *, formats=
     formats = check_formats(formats)
     seen: set[str] = set()
     jobs = [(_unique(figure_stem(p.family, p.sample, p.measurement), seen), p) for p in plots]
-    samples = [p.sample for p in plots]
-    n = _default_processes(len(set(samples))) if processes is None else max(1, int(processes))
-    groups = _chunks(jobs, samples, n) if jobs else []
-    drawn: dict[int, tuple] = {}
-    if len(groups) > 1:
-        drawn.update(_render_parallel(jobs, groups, directory, formats))
+    n = _default_processes(len(jobs)) if processes is None else max(1, int(processes))
+    groups = _chunks(len(jobs), n)
+    if len(groups) > 1:  # the summary panel is drawn here while the workers draw theirs
+        drawn, summary = _render_parallel(jobs, groups, directory, formats,
+                                          also=lambda: _summary(plots, directory, formats))
     else:
-        for k, (stem, plot) in enumerate(jobs):
-            drawn[k] = _render_one(stem, plot, directory, formats)
+        drawn = {k: _render_one(stem, plot, directory, formats) for k, (stem, plot) in enumerate(jobs)}
+        summary = _summary(plots, directory, formats)
     out = []
     for k, (stem, plot) in enumerate(jobs):
         png, svg, note = drawn[k]
         out.append(FigureFile(stem, plot.family, plot.sample, plot.measurement,
                               CAPTIONS.get(plot.family, ""), png, svg, note))
+    return out + ([] if summary is None else [summary])
+
+
+def _summary(plots, directory, formats) -> FigureFile | None:
+    """The all-samples PL panel (None when no sample has a PL fluence series)."""
     with figure_style():
         try:
-            summary = plot_pl_order_summary(plots)
+            fig = plot_pl_order_summary(plots)
         except InputError as exc:
-            summary = None
-            out.append(FigureFile(SUMMARY_STEM, "pl_order", None, None, CAPTIONS["pl_order"],
-                                  note=str(exc)))
-        if summary is not None:  # None: no sample has a PL fluence series
-            png, svg = save_figure(summary, directory, SUMMARY_STEM, formats)
-            out.append(FigureFile(SUMMARY_STEM, "pl_order", None, None, CAPTIONS["pl_order"], png, svg))
-    return out
+            return FigureFile(SUMMARY_STEM, "pl_order", None, None, CAPTIONS["pl_order"],
+                              note=str(exc))
+        if fig is None:
+            return None
+        png, svg = save_figure(fig, directory, SUMMARY_STEM, formats)
+    return FigureFile(SUMMARY_STEM, "pl_order", None, None, CAPTIONS["pl_order"], png, svg)
 
 
-def _render_parallel(jobs, groups, directory, formats) -> dict[int, tuple]:
-    """Groups 1… in worker interpreters (:mod:`._worker`), group 0 in this process.
+def _render_parallel(jobs, groups, directory, formats, also):
+    """Groups 1… in worker interpreters (:mod:`._worker`), group 0 and ``also()`` in this
+    process; returns ``({job index: (png, svg, note)}, also())``.
 
     A worker that fails (it could not start, or died) has its group drawn here
     afterwards, so the files are the same either way.
@@ -264,6 +268,7 @@ def _render_parallel(jobs, groups, directory, formats) -> dict[int, tuple]:
             proc = None
         workers.append((g, proc, err))
     drawn = {k: _render_one(*jobs[k], directory, formats) for k in groups[0]}
+    extra = also()
     for g, proc, err in workers:
         result = None
         if proc is not None:
@@ -279,4 +284,4 @@ def _render_parallel(jobs, groups, directory, formats) -> dict[int, tuple]:
         if result is None:
             result = [_render_one(*jobs[k], directory, formats) for k in g]
         drawn.update(zip(g, result))
-    return drawn
+    return drawn, extra
