@@ -65,6 +65,7 @@ def test_batch_on_a_running_scheduler_with_two_workers(tmp_path):
     assert [o["ok"] for o in outcomes] == [True, True, False]
     assert "UTF-8" in outcomes[2]["error"] and "Traceback" not in outcomes[2]["error"]
     assert sorted(finished) == [0, 1, 2]
+    assert len({o["worker"] for o in outcomes}) == 2    # the campaigns ran on both workers
     for k, name in enumerate(("one", "two")):
         doc = json.loads((tmp_path / "out" / name / "results.json").read_text())
         assert outcomes[k]["out"] == str(tmp_path / "out" / name)

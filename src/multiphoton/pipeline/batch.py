@@ -48,8 +48,18 @@ def output_folders(manifests, out_root) -> list[Path]:
     return [root / n for n in names]
 
 
-def _outcome(manifest, out, *, ok, error="", warnings=0) -> dict:
-    return {"manifest": manifest, "out": out, "ok": ok, "error": error, "warnings": warnings}
+def _outcome(manifest, out, *, ok, error="", warnings=0, worker="") -> dict:
+    return {"manifest": manifest, "out": out, "ok": ok, "error": error, "warnings": warnings,
+            "worker": worker}
+
+
+def _worker_address() -> str:
+    try:
+        from distributed import get_worker
+
+        return get_worker().address
+    except (ImportError, ValueError):  # not on a Dask worker
+        return "local"
 
 
 def _describe(exc: BaseException) -> str:
@@ -88,11 +98,12 @@ def _campaign(index: int, manifest: str, out: str, force: bool, report,
             emit(label="writing results" + (", figures and report" if report else ""))
             write_outputs(results, out, force=force, report=report)
         emit(advance=1, done=True)
-        return _outcome(manifest, out, ok=True, warnings=len(results.warnings))
+        return _outcome(manifest, out, ok=True, warnings=len(results.warnings),
+                        worker=_worker_address())
     except Exception as exc:  # every campaign gets its own outcome, whatever went wrong
         logger.debug("campaign %s failed", manifest, exc_info=True)
         emit(done=True)
-        return _outcome(manifest, out, ok=False, error=_describe(exc))
+        return _outcome(manifest, out, ok=False, error=_describe(exc), worker=_worker_address())
 
 
 def _local_cluster(workers: int | None):
@@ -134,7 +145,8 @@ def run_batch(manifests: Sequence, out_root, *, workers: int | None = None,
     -------
     list of dict
         Per manifest, in the order given: ``manifest``, ``out``, ``ok``, ``error``,
-        ``warnings`` (count).
+        ``warnings`` (count), ``worker`` (address of the Dask worker that ran it,
+        ``"local"`` for this process, ``""`` if it never ran).
 
     Raises
     ------
