@@ -1,7 +1,9 @@
-"""Run every benchmark script in this folder (``make bench``) and print their figures.
+"""``make bench``: the end-to-end ratios (written to RESULTS.md), then every ``bench_*.py``.
 
-Each ``bench_*.py`` has a ``main()`` that prints what it measured. Figures are recorded
-by hand in RESULTS.md with the machine and the date.
+:mod:`ratios` measures, interleaved in one run, analyze with vs without its report,
+batch with 2 vs 1 workers, PTU reading vs ptufile, and the decay fitter vs an lmfit
+loop, and writes RESULTS.md with the machine and the date. Each ``bench_*.py`` has a
+``main()`` that prints what it measured (not recorded).
 """
 from __future__ import annotations
 
@@ -16,7 +18,10 @@ def main() -> int:
     here = Path(__file__).resolve().parent
     print(f"# {time.strftime('%Y-%m-%d')}  {platform.machine()}  {platform.processor() or ''}  "
           f"Python {platform.python_version()}")
-    status = 0
+    sys.path.insert(0, str(here))
+    import ratios
+
+    status = ratios.main([])
     for path in sorted(here.glob("bench_*.py")):
         print(f"\n## {path.stem}")
         spec = importlib.util.spec_from_file_location(path.stem, path)

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from contract import AnalysisContract, Fails, Raises, SharedAxis
+from contract import AnalysisContract, Fails, SharedAxis
 from multiphoton.analysis.lifetime import decay_lifetime
 from multiphoton.errors import InputError
 

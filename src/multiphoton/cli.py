@@ -26,6 +26,10 @@ from .errors import MultiphotonError, UsageError
 __all__ = ["main", "build_parser"]
 
 
+_FIGURES_HELP = ("figure formats, comma-separated: png,svg (default), png or svg; each figure is laid "
+                 "out once for all of them")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="multiphoton",
@@ -50,11 +54,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="analyse only this sample (repeatable)")
     a.add_argument("--quiet", action="store_true", help="no progress or tables, only errors")
     a.add_argument("--no-report", action="store_true", help="write results.json only (no figures, no HTML)")
+    a.add_argument("--figures", default="png,svg", metavar="FORMATS", help=_FIGURES_HELP)
 
     r = sub.add_parser("report", help="rebuild tables, figures and report.html from results.json (no refitting)")
     r.add_argument("results", type=Path, help="results.json written by `analyze` (plot_data.json beside it)")
     r.add_argument("--out", type=Path, default=None, help="where to write (default: the folder of results.json)")
     r.add_argument("--quiet", action="store_true")
+    r.add_argument("--figures", default="png,svg", metavar="FORMATS", help=_FIGURES_HELP)
 
     from .simulate.presets import preset_names
 
@@ -81,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--scheduler", default=None, help="address of a running Dask scheduler (tcp://host:8786)")
     b.add_argument("--force", action="store_true", help="replace output folders that exist")
     b.add_argument("--no-report", action="store_true", help="write results.json only")
+    b.add_argument("--figures", default="png,svg", metavar="FORMATS", help=_FIGURES_HELP)
 
     st = sub.add_parser("standards", help="list the standards library: dye, quantity, solvent, range, source")
     st.add_argument("--file", type=Path, default=None,
@@ -108,6 +115,12 @@ def _console(quiet: bool):
     return Console(stderr=True, quiet=quiet)
 
 
+def _formats(text: str) -> tuple[str, ...]:
+    from .report.style import check_formats
+
+    return check_formats(text)
+
+
 def _cmd_analyze(args) -> int:
     from .pipeline import claim_output, protected_paths
 
@@ -121,6 +134,7 @@ def _analyze_into(args) -> int:
     from .pipeline import analyze, write_outputs
 
     con = _console(args.quiet)
+    report = False if args.no_report else _formats(args.figures)
     only = [q.strip() for q in args.only.split(",") if q.strip()] if args.only else None
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -130,7 +144,7 @@ def _analyze_into(args) -> int:
         results = analyze(args.manifest, only=only, samples=args.sample,
                           progress=lambda label: prog.update(task, description=label))
         prog.update(task, description="writing results, figures and report")
-        paths = write_outputs(results, args.out, force=args.force, report=not args.no_report)
+        paths = write_outputs(results, args.out, force=args.force, report=report)
     if not args.quiet:
         if not args.no_report:
             from .report import render_terminal
@@ -148,8 +162,10 @@ def _cmd_report(args) -> int:
     from .pipeline.output import write_report_outputs
     from .report import load_results, render_terminal
 
+    formats = _formats(args.figures)
     results = load_results(args.results)
-    paths = write_report_outputs(results, args.out, home=args.results.resolve().parent)
+    paths = write_report_outputs(results, args.out, home=args.results.resolve().parent,
+                                 formats=formats)
     if not args.quiet:
         render_terminal(results, _console(False))
     print(f"report: {paths['report.html']}")
@@ -175,17 +191,36 @@ def _cmd_inspect(args) -> int:
 
 
 def _cmd_batch(args) -> int:
-    from .pipeline.batch import run_batch
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    outcomes = run_batch(args.manifests, args.out, workers=args.workers, scheduler=args.scheduler,
-                         force=args.force, report=not args.no_report)
+    from .pipeline.batch import output_folders, run_batch
+
+    report = False if args.no_report else _formats(args.figures)
+    names = [p.name for p in output_folders(args.manifests, args.out)]
+    con = _console(False)
     status = 0
-    for o in outcomes:
-        if o["ok"]:
-            print(f"ok     {o['manifest']} -> {o['out']}")
-        else:
-            print(f"failed {o['manifest']}: {o['error']}", file=sys.stderr)
-            status = 1
+    with Progress(TextColumn("{task.fields[name]}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("{task.description}"), TimeElapsedColumn(), console=con,
+                  transient=True) as prog:
+        bars = [prog.add_task("waiting", total=None, name=n) for n in names]
+
+        def progress(event):  # one bar per campaign, fed by the workers
+            bar = bars[event["index"]]
+            prog.update(bar, total=event.get("total"), advance=event.get("advance", 0),
+                        description=event.get("label", prog.tasks[bar].description))
+            if event.get("done"):
+                prog.update(bar, description="done")
+
+        def on_result(i, o):  # each campaign on its own line, as it finishes
+            nonlocal status
+            if o["ok"]:
+                print(f"ok     {o['manifest']} -> {o['out']}")
+            else:
+                status = 1
+                print(f"failed {o['manifest']}: {o['error']}", file=sys.stderr)
+
+        run_batch(args.manifests, args.out, workers=args.workers, scheduler=args.scheduler,
+                  force=args.force, report=report, progress=progress, on_result=on_result)
     return status
 
 

@@ -127,3 +127,18 @@ def test_decay_histogram_shuffled_records_same():
     order = rng.permutation(1000)
     np.testing.assert_array_equal(h, decay_histogram(dtime[order], chan[order], n_bins=50, channels=[0, 1]))
     assert h.sum() == np.sum(chan >= 0)
+
+
+@pytest.mark.parametrize("path", [V20_T3, V10_T3])
+def test_histogram_path_equals_the_record_path(path):
+    # tsbischof/picoquant-sample-data hydraharp/v20_t3.ptu, v10_t3.ptu f8bf205: without a window
+    # the histograms come from ptufile's decode_histogram; a window covering the whole
+    # acquisition goes through the decoded records: same bins, counts and metadata.
+    t_fast, fast, m_fast = read_ptu_histograms(path)
+    t_rec, rec, m_rec = read_ptu_histograms(path, acquisition_window_s=(0.0, 1e9))
+    assert fast.dtype == rec.dtype == np.int64
+    np.testing.assert_array_equal(fast, rec)
+    np.testing.assert_array_equal(t_fast, t_rec)
+    m_rec.pop("acquisition_window_s")
+    assert m_fast == m_rec
+    assert m_fast["counts_per_channel"] == ptu_metadata(path)["counts_per_channel"]

@@ -109,7 +109,7 @@ def _check_records(ptu, path: Path) -> None:
 
 
 def _decoded(path: Path):
-    """Open, check and decode a PTU file: (meta, records recarray, file warnings)."""
+    """Open, check and decode a PTU file: (meta, records recarray)."""
     path = existing_file(path)
     with captured_log("ptufile", relay=_log) as warnings_:
         with library_errors(path, "PicoQuant PTU"):
@@ -122,10 +122,50 @@ def _decoded(path: Path):
     meta["file_warnings"] = list(warnings_)
     chan = np.asarray(rec["channel"])
     present, counts = np.unique(chan[chan >= 0], return_counts=True)
-    meta["counts_per_channel"] = {int(c): int(n) for c, n in zip(present, counts)}
-    meta["channels"] = [int(c) for c in present]
+    _count_channels(meta, present, counts)
     meta["bins_in_period"] = n_period
     return meta, rec
+
+
+def _count_channels(meta, channels, photons) -> None:
+    meta["counts_per_channel"] = {int(c): int(n) for c, n in zip(channels, photons) if n > 0}
+    meta["channels"] = [int(c) for c, n in zip(channels, photons) if n > 0]
+
+
+def _histogrammed(path: Path):
+    """(meta, counts (C, T) int64) of a T3 file through ptufile's ``decode_histogram``
+    (compiled, no per-photon arrays), or None for a T2 file or when the histogram does
+    not hold every photon the records count (then the records are decoded instead).
+
+    The histogram spans ``max(bins in one period, last bin with photons + 1)`` bins,
+    one row per channel with photons, as :func:`decay_histogram` gives.
+    """
+    path = existing_file(path)
+    with captured_log("ptufile", relay=_log) as warnings_:
+        with library_errors(path, "PicoQuant PTU"):
+            with _open(path) as ptu:
+                _check_records(ptu, path)
+                if not ptu.is_t3:
+                    return None
+                meta = _header_meta(ptu, path)
+                n_period = int(ptu.number_bins_in_period)
+                hist = ptu.decode_histogram(dtype=np.uint64,
+                                            dtime=max(n_period, int(ptu.number_bins) + 1))
+                photons = int(ptu.number_photons)
+                active = list(ptu.active_channels)
+                first = 0 if hist.shape[0] == ptu.number_channels_max else min(active, default=0)
+                meta["acquisition_time_s"] = float(ptu.acquisition_time)
+    if int(hist.sum()) != photons:
+        return None
+    meta["file_warnings"] = list(warnings_)
+    rows = np.arange(hist.shape[0]) + first
+    totals = hist.sum(axis=1)
+    _count_channels(meta, rows, totals)
+    keep = totals > 0
+    used = np.flatnonzero(hist.any(axis=0))
+    length = max(n_period, int(used[-1]) + 1 if used.size else 0)
+    meta["bins_in_period"] = n_period
+    return meta, hist[keep, :length].astype(np.int64)
 
 
 def ptu_metadata(path) -> dict[str, Any]:
@@ -184,6 +224,15 @@ def read_ptu_histograms(path, *, acquisition_window_s=None):
         For missing, corrupt or truncated files.
     """
     path = Path(path)
+    if acquisition_window_s is None:  # the whole acquisition: ptufile's compiled histogram
+        fast = _histogrammed(path)
+        if fast is not None:
+            meta, counts = fast
+            if not meta["channels"]:
+                raise InputError(f"{path}: the PTU file holds no photon records; nothing to "
+                                 "histogram.")
+            meta["time_axis"] = "bin start"
+            return np.arange(counts.shape[1]) * meta["tcspc_resolution_s"] * 1e9, counts, meta
     meta, rec = _decoded(path)
     if meta["measurement_mode"] != "T3":
         raise UnsupportedError(

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
+from ..blas import single_blas_thread
 from ..errors import InputError, UsageError
 from ..io.manifest import Manifest, read_manifest
 from ..io.options import MeasurementOptions, SampleOptions
@@ -272,8 +273,9 @@ def analyze(manifest_path, *, only: Iterable[str] | None = None, samples: Iterab
                       software={"name": "multiphoton", "version": __version__})
     planned = plan(manifest, samples=samples)
     loader = Loader()
-    for sid, nodes in planned.items():
-        _run_sample(sid, nodes, loader, results, progress)
+    with single_blas_thread():  # small matrices throughout: one BLAS thread (multiphoton.blas)
+        for sid, nodes in planned.items():
+            _run_sample(sid, nodes, loader, results, progress)
     results.inputs.extend(_inputs(manifest, planned))
     results.sources = _sources(manifest)
     if only is not None:

@@ -315,7 +315,7 @@ def mark_output(folder) -> None:
                                        encoding="utf-8")
 
 
-def _write_files(results: Results, tmp: Path, report: bool) -> None:
+def _write_files(results: Results, tmp: Path, report) -> None:
     (tmp / "results.json").write_text(json.dumps(results.to_json(), indent=2, allow_nan=False) + "\n",
                                       encoding="utf-8")
     (tmp / "plot_data.json").write_text(json.dumps(results.plots_to_json(), allow_nan=False) + "\n",
@@ -324,10 +324,11 @@ def _write_files(results: Results, tmp: Path, report: bool) -> None:
     if report:
         from ..report import write_report
 
-        write_report(results, tmp)
+        # ``report`` is True (the default figure formats) or the formats, e.g. ("png",)
+        write_report(results, tmp, **({} if report is True else {"formats": tuple(report)}))
 
 
-def write_outputs(results: Results, out_dir, *, force: bool = False, report: bool = True,
+def write_outputs(results: Results, out_dir, *, force: bool = False, report=True,
                   say: Callable[[str], None] | None = None) -> dict[str, Path]:
     """Write results.json, plot_data.json, manifest.toml and the report into ``out_dir`` atomically.
 
@@ -343,8 +344,9 @@ def write_outputs(results: Results, out_dir, *, force: bool = False, report: boo
         Output folder; must not exist or be empty, unless ``force`` (then a folder that
         multiphoton wrote, holding no input, is replaced).
     force : bool
-    report : bool
-        Also write tables, figures and report.html.
+    report : bool or sequence of str
+        Also write tables, figures and report.html: True (figures as PNG and SVG), False
+        (results only), or the figure formats, e.g. ``("png",)`` (``--figures``).
     say : callable, optional
         Told of stale locks and temporary folders removed (default: the log).
 
@@ -384,7 +386,7 @@ def write_outputs(results: Results, out_dir, *, force: bool = False, report: boo
     return {p.name: p for p in out.iterdir() if p.name != MARKER}
 
 
-def write_report_outputs(results: Results, out_dir, *, home) -> dict[str, Path]:
+def write_report_outputs(results: Results, out_dir, *, home, formats=None) -> dict[str, Path]:
     """``multiphoton report``: write tables, figures and report.html again.
 
     Into ``home`` (the folder of results.json) when ``out_dir`` is None or that folder;
@@ -396,7 +398,10 @@ def write_report_outputs(results: Results, out_dir, *, home) -> dict[str, Path]:
     OutputError
         The folder is refused or claimed by another run, or cannot be written.
     """
-    from ..report import write_report
+    from ..report import write_report as _write_report
+
+    def write_report(results, out):
+        return _write_report(results, out, **({} if formats is None else {"formats": tuple(formats)}))
 
     home = Path(home).resolve()
     out = home if out_dir is None else Path(out_dir).resolve()

@@ -14,6 +14,7 @@ from ..errors import InputError
 from ..plotdata import PlotData, plot_from_json
 from ..results import RESULTS_SCHEMA, Results
 from .figures import render_figures
+from .style import FORMATS
 from .html import render_html
 from .tables import render_terminal, table1, table2, write_table_csv
 
@@ -35,7 +36,8 @@ MANIFEST_NAME = "manifest.toml"
 """Copy of the manifest beside ``results.json``."""
 
 
-def write_report(results: Results, out_dir: str | Path) -> dict[str, Path]:
+def write_report(results: Results, out_dir: str | Path, *, formats=FORMATS,
+                 processes: int | None = None) -> dict[str, Path]:
     """Write the tables, figures and ``report.html`` of ``results`` into ``out_dir``.
 
     Parameters
@@ -44,13 +46,20 @@ def write_report(results: Results, out_dir: str | Path) -> dict[str, Path]:
         What an ``analyze`` run produced (or :func:`load_results` read back).
     out_dir : path
         Existing folder. ``figures/`` is created in it.
+    formats : sequence of str or str, optional
+        Figure formats: ``("png", "svg")`` (default), ``"png"`` or ``"svg"``
+        (``--figures``). Each figure is drawn once; report.html embeds the PNG just
+        written (the SVG when only SVG is asked for).
+    processes : int, optional
+        Processes drawing figures of different samples at once (default: one per core);
+        see :func:`multiphoton.report.figures.render_figures`.
 
     Returns
     -------
     dict of str to Path
         Paths relative to ``out_dir`` (``"table1.csv"``, ``"table2.csv"``,
         ``"report.html"``, ``"figures/<stem>.png"``, ``"figures/<stem>.svg"``) mapped to
-        the files written.
+        the files written (only the formats asked for).
 
     Raises
     ------
@@ -68,7 +77,7 @@ def write_report(results: Results, out_dir: str | Path) -> dict[str, Path]:
     written["table2.csv"] = write_table_csv(table2(results), out_dir / "table2.csv")
     fig_dir = out_dir / "figures"
     fig_dir.mkdir(exist_ok=True)
-    figures = render_figures(results.plots, fig_dir)
+    figures = render_figures(results.plots, fig_dir, formats=formats, processes=processes)
     for fig in figures:
         for path in (fig.png, fig.svg):
             if path is not None:

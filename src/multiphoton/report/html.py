@@ -112,6 +112,14 @@ def _anchor(text: str) -> str:
 
 def _figure_html(fig: FigureFile) -> str:
     title = fig.stem
+    if fig.png is None and fig.svg is not None:  # figures written as SVG only (--figures svg)
+        data = base64.b64encode(Path(fig.svg).read_bytes()).decode("ascii")
+        return (
+            f'<figure id="fig-{_anchor(fig.stem)}">'
+            f'<img alt="{escape(fig.family)} figure for {escape(str(fig.sample or "all samples"))}" '
+            f'src="data:image/svg+xml;base64,{data}">'
+            f"<figcaption><code>{escape(title)}</code>: {escape(fig.caption)}</figcaption></figure>"
+        )
     if fig.png is None:
         return (
             f'<figure id="fig-{_anchor(fig.stem)}"><p class="note">Figure '
@@ -205,7 +213,7 @@ def _warnings_html(results: Results, figures: Sequence[FigureFile]) -> str:
         parts.append(f'<div class="warnbox"><ul class="warnings">{items}</ul></div>')
     else:
         parts.append('<p class="note">No warnings: every analysis the data allowed succeeded.</p>')
-    notes = [f for f in figures if f.png is None]
+    notes = [f for f in figures if f.png is None and f.svg is None]
     if notes:
         items = "".join(f"<li><code>{escape(f.stem)}</code>: {escape(f.note)}</li>" for f in notes)
         parts.append(f'<h3>Figures not drawn</h3><ul class="notes">{items}</ul>')

@@ -18,6 +18,8 @@ from matplotlib import ticker as mticker
 from matplotlib.cm import ScalarMappable
 from matplotlib.figure import Figure
 
+from ..errors import UsageError
+
 __all__ = [
     "STYLE",
     "PNG_DPI",
@@ -37,6 +39,8 @@ __all__ = [
     "safe_name",
     "figure_stem",
     "save_figure",
+    "FORMATS",
+    "check_formats",
 ]
 
 PNG_DPI = 200
@@ -183,17 +187,59 @@ def figure_stem(family: str, sample: object, measurement: object) -> str:
     return "_".join(safe_name(p) for p in (family, sample, measurement))
 
 
-def save_figure(fig: Figure, directory: str | Path, stem: str) -> tuple[Path, Path]:
-    """Save ``fig`` as ``<stem>.png`` (:data:`PNG_DPI`) and ``<stem>.svg`` in ``directory``.
+FORMATS = ("png", "svg")
+"""Figure file formats written by default (data contract: every figure as PNG and SVG)."""
 
-    Metadata that changes between runs (dates, software version) is left out so that
-    the same figure data gives the same files.
+
+def check_formats(formats) -> tuple[str, ...]:
+    """``formats`` (a sequence, or a comma-separated string such as ``"png,svg"``) checked.
+
+    Raises
+    ------
+    UsageError
+        If a format is not ``png`` or ``svg``, or none is given.
+
+    Examples
+    --------
+    >>> check_formats("svg, png")
+    ('png', 'svg')
     """
+    items = formats.split(",") if isinstance(formats, str) else list(formats)
+    items = [str(f).strip().lower() for f in items if str(f).strip()]
+    bad = [f for f in items if f not in FORMATS]
+    if bad or not items:
+        raise UsageError(
+            f"figure format(s) {', '.join(map(repr, bad)) or 'none given'} not known; "
+            "give png, svg or png,svg (e.g. --figures png,svg)"
+        )
+    return tuple(f for f in FORMATS if f in items)
+
+
+def save_figure(fig: Figure, directory: str | Path, stem: str,
+                formats=FORMATS) -> tuple[Path | None, Path | None]:
+    """Save ``fig`` as ``<stem>.png`` (:data:`PNG_DPI`) and/or ``<stem>.svg`` in ``directory``.
+
+    The layout (constrained layout, the costly part) is computed once, while the first
+    file is drawn, and then frozen, so the second format reuses it instead of laying
+    the figure out again. Metadata that changes between runs (dates, software version)
+    is left out so that the same figure data gives the same files.
+
+    Returns
+    -------
+    (Path or None, Path or None)
+        The PNG and the SVG written (None for a format not asked for).
+    """
+    formats = check_formats(formats)
     directory = Path(directory)
-    png = directory / f"{stem}.png"
-    svg = directory / f"{stem}.svg"
-    fig.savefig(png, format="png", dpi=PNG_DPI, metadata={"Software": None})
-    fig.savefig(svg, format="svg", metadata={"Date": None, "Creator": None})
+    png = directory / f"{stem}.png" if "png" in formats else None
+    svg = directory / f"{stem}.svg" if "svg" in formats else None
+    if png is not None:
+        fig.savefig(png, format="png", dpi=PNG_DPI, metadata={"Software": None})
+    if svg is not None:
+        if png is not None:
+            # Positions were computed by the PNG draw: keep them (layout once).
+            fig.set_layout_engine("none")
+        fig.savefig(svg, format="svg", metadata={"Date": None, "Creator": None})
     return png, svg
 
 
