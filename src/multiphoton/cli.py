@@ -5,6 +5,7 @@
 ``multiphoton simulate PRESET OUTDIR``              write a simulated campaign with truth.json
 ``multiphoton inspect FILE``                         what a reader finds in an instrument file
 ``multiphoton batch A.toml B.toml … --out ROOT``    many campaigns in parallel on Dask
+``multiphoton init FOLDER``                          write a commented first manifest for a folder of files
 
 Exit status: 0 success, 1 bad input (nothing written), 2 usage error.
 """
@@ -68,7 +69,27 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--scheduler", default=None, help="address of a running Dask scheduler (tcp://host:8786)")
     b.add_argument("--force", action="store_true", help="replace output folders that exist")
     b.add_argument("--no-report", action="store_true", help="write results.json only")
+    n = sub.add_parser("init", help="guess a commented experiment.toml for a folder of measurement files",
+                       description="Look at every file in FOLDER (vendor formats and data contract CSVs), guess "
+                       "kind, sample, series and fluence from headers and names, and write a commented "
+                       "manifest: `# guess:` marks each guess, \"TODO\" each value to fill in (analyze "
+                       "refuses the manifest until none is left). No file in FOLDER is changed.")
+    n.add_argument("folder", type=Path, help="folder of measurement files (searched recursively)")
+    n.add_argument("--out", type=Path, default=None,
+                   help="manifest to write (default FOLDER/experiment.toml; an existing file is never replaced)")
     return p
+
+
+def _cmd_init(args) -> int:
+    from .io.init import init_folder
+
+    manifest, todos = init_folder(args.folder, args.out)
+    print(f"manifest: {manifest}")
+    for t in todos:
+        print(f"TODO: {t}", file=sys.stderr)
+    if todos:
+        print(f"{len(todos)} value(s) to fill in before `multiphoton analyze {manifest}`.", file=sys.stderr)
+    return 0
 
 
 def _console(quiet: bool):
@@ -156,7 +177,8 @@ def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handler = {"analyze": _cmd_analyze, "report": _cmd_report, "simulate": _cmd_simulate,
-               "inspect": _cmd_inspect, "batch": _cmd_batch}[args.command]
+               "inspect": _cmd_inspect, "batch": _cmd_batch,
+               "init": _cmd_init}[args.command]
     try:
         return handler(args)
     except UsageError as exc:
