@@ -8,6 +8,11 @@
 ``multiphoton init FOLDER``                          write a commented first manifest for a folder of files
 
 Exit status: 0 success, 1 bad input (nothing written), 2 usage error.
+
+Streams: results (tables, ``--json``) and the paths written go to stdout; progress,
+warnings and errors to stderr. ``--quiet`` prints nothing but errors. When stdout is
+not a terminal (a pipe, a file), tables are printed at their natural width (no wrapped
+cells).
 """
 from __future__ import annotations
 
@@ -36,18 +41,23 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("manifest", type=Path, help="the experiment manifest (TOML); file paths in it are relative to it")
     a.add_argument("--out", type=Path, required=True, help="output directory (written atomically)")
     a.add_argument("--force", action="store_true", help="replace --out if it exists and is not empty")
-    a.add_argument("--only", default=None,
-                   help="comma-separated quantities to keep, e.g. sigma2_GM,tau_xx_ns (unknown names are "
-                   "refused with the list of valid ones)")
+    from .pipeline.steps import all_quantities
+
+    a.add_argument("--only", default=None, metavar="NAMES",
+                   help="comma-separated quantities to keep, e.g. sigma2_GM,tau_xx_ns; valid names: "
+                   + ", ".join(all_quantities()))
     a.add_argument("--sample", action="append", default=None, metavar="ID",
                    help="analyse only this sample (repeatable)")
-    a.add_argument("--quiet", action="store_true", help="no progress or tables, only errors")
+    a.add_argument("--quiet", action="store_true", help="print nothing but errors (no progress, tables, "
+                   "warnings or paths)")
+    a.add_argument("--json", action="store_true", help="print results.json to stdout (for pipelines; "
+                   "no tables, warnings still on stderr)")
     a.add_argument("--no-report", action="store_true", help="write results.json only (no figures, no HTML)")
 
     r = sub.add_parser("report", help="rebuild tables, figures and report.html from results.json (no refitting)")
     r.add_argument("results", type=Path, help="results.json written by `analyze` (plot_data.json beside it)")
     r.add_argument("--out", type=Path, default=None, help="where to write (default: the folder of results.json)")
-    r.add_argument("--quiet", action="store_true")
+    r.add_argument("--quiet", action="store_true", help="print nothing but errors (no tables, no path)")
 
     from .simulate.presets import preset_names
 
@@ -60,7 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=0, help="random seed (default 0); same seed, same bytes")
 
     i = sub.add_parser("inspect", help="print as JSON what a reader finds in an instrument file")
-    i.add_argument("file", type=Path)
+    i.add_argument("file", type=Path, help="an instrument file (ptu, sdt, sif, spe, TA ASCII, FluoTime .dat, "
+                   "multi-column TRPL CSV; docs/formats.md)")
 
     b = sub.add_parser("batch", help="analyse several campaigns in parallel (Dask), one output folder each")
     b.add_argument("manifests", type=Path, nargs="+", help="experiment manifests")
@@ -93,9 +104,23 @@ def _cmd_init(args) -> int:
 
 
 def _console(quiet: bool):
+    """Progress and warnings: stderr."""
     from rich.console import Console
 
     return Console(stderr=True, quiet=quiet)
+
+
+def _out_console(quiet: bool = False):
+    """Results: stdout; at the tables' natural width when stdout is not a terminal."""
+    from rich.console import Console
+
+    tty = sys.stdout.isatty()
+    return Console(file=sys.stdout, quiet=quiet, width=None if tty else 10_000, soft_wrap=not tty)
+
+
+def _print_warnings(con, warnings) -> None:
+    for w in warnings:
+        con.print(f"[yellow]warning:[/yellow] {w.sample}: {w.quantity}: {w.reason}", highlight=False)
 
 
 def _cmd_analyze(args) -> int:
@@ -114,18 +139,22 @@ def _cmd_analyze(args) -> int:
         try:
             paths = write_outputs(results, args.out, force=args.force, report=not args.no_report)
         except FileExistsError as exc:
-            con.print(f"[red]error:[/red] {exc}", highlight=False)
+            print(f"error: {exc}", file=sys.stderr)  # errors print even with --quiet
             return 2
-    if not args.quiet:
-        if not args.no_report:
-            from .report import render_terminal
+    if args.quiet:
+        return 0
+    _print_warnings(con, results.warnings)
+    if args.json:
+        sys.stdout.write(Path(paths["results.json"]).read_text(encoding="utf-8"))
+        sys.stdout.flush()
+        return 0
+    from .report import render_terminal
 
-            render_terminal(results, con)
-        for w in results.warnings:
-            con.print(f"[yellow]warning:[/yellow] {w.sample}: {w.quantity}: {w.reason}", highlight=False)
-    print(f"results: {paths['results.json']}")
+    out = _out_console()
+    render_terminal(results, out)
+    out.print(f"results: {paths['results.json']}", highlight=False, soft_wrap=True)
     if "report.html" in paths:
-        print(f"report:  {paths['report.html']}")
+        out.print(f"report:  {paths['report.html']}", highlight=False, soft_wrap=True)
     return 0
 
 
@@ -136,9 +165,11 @@ def _cmd_report(args) -> int:
     out = args.out or args.results.resolve().parent
     out.mkdir(parents=True, exist_ok=True)
     paths = write_report(results, out)
-    if not args.quiet:
-        render_terminal(results, _console(False))
-    print(f"report: {paths['report.html']}")
+    if args.quiet:
+        return 0
+    con = _out_console()
+    render_terminal(results, con)
+    con.print(f"report: {paths['report.html']}", highlight=False, soft_wrap=True)
     return 0
 
 
@@ -165,11 +196,23 @@ def _cmd_batch(args) -> int:
     status = 0
     for o in outcomes:
         if o["ok"]:
+            _print_batch_warnings(o)
             print(f"ok     {o['manifest']} -> {o['out']}")
         else:
             print(f"failed {o['manifest']}: {o['error']}", file=sys.stderr)
             status = 1
     return status
+
+
+def _print_batch_warnings(outcome: dict) -> None:
+    """The warnings of one finished campaign (from its results.json), on stderr."""
+    try:
+        doc = json.loads((Path(outcome["out"]) / "results.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    for w in doc.get("warnings", []):
+        print(f"warning: {Path(outcome['manifest']).parent.name}: {w.get('sample')}: {w.get('quantity')}: "
+              f"{w.get('reason')}", file=sys.stderr)
 
 
 def main(argv=None) -> int:

@@ -14,7 +14,7 @@ from ...plotdata import TAMapPlot
 from ..style import (
     DIVERGING_CMAP, FIT_COLOR, MUTED_COLOR, PANEL_IN, TIME_CMAP, add_colorbar, panel_label,
 )
-from ._common import NoFigureData, figure_title, nonempty
+from ._common import NoFigureData, figure_title, nonempty, value_pm
 
 __all__ = ["plot_ta_map"]
 
@@ -66,7 +66,8 @@ def plot_ta_map(plot: TAMapPlot) -> Figure:
 
     fig = Figure(figsize=(PANEL_IN[0] * 2 + 1.0, PANEL_IN[1] * 1.1), layout="constrained")
     ax, axm = fig.subplots(1, 2)
-    fig.suptitle(figure_title(plot, "Transient absorption gain"),
+    # "gain" only when a ground state makes net gain (A₀ + ΔA < 0) defined
+    fig.suptitle(figure_title(plot, "Transient absorption" if net_is_delta else "Transient absorption gain"),
                  fontsize=9.5, x=0.01, ha="left")
 
     rows = _chosen_rows(delay, wanted)
@@ -83,33 +84,60 @@ def plot_ta_map(plot: TAMapPlot) -> Figure:
     for region in regions:
         if not np.isfinite(region).all():
             continue
-        region_label = "gain region" + (f" at {bw_delay:.3g} ps" if bw_delay is not None else "")
+        region_label = "gain band" + (f" (at {bw_delay:.3g} ps)" if bw_delay is not None else "")
         ax.axvspan(float(region[0]), float(region[1]), color="#2b6cb0", alpha=0.15, lw=0,
                    label=region_label if first else None)
         first = False
     ax.set(xlabel="Energy (eV)", ylabel=label, title=what if net_is_delta else f"{what} spectra")
-    ax.legend(loc="best", fontsize=6.5)
+    # legend outside the data (below the panel): the spectra fill the axes
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3, fontsize=6, frameon=False)
     panel_label(ax, "a")
 
     finite = net[np.isfinite(net)]
-    halfrange = float(np.max(np.abs(finite))) if finite.size else 1.0
-    norm = mcolors.CenteredNorm(vcenter=0.0, halfrange=halfrange if halfrange > 0 else 1.0)
+    halfrange = _colour_halfrange(finite, noise, net_is_delta)
+    norm = mcolors.CenteredNorm(vcenter=0.0, halfrange=halfrange)
     mesh = axm.pcolormesh(energy, delay, net, cmap=DIVERGING_CMAP, norm=norm, shading="nearest",
                           rasterized=True)
-    # the zero contour marks net gain; on ΔA alone it would only trace noise
-    if not net_is_delta and finite.size and finite.min() < 0.0 < finite.max() and min(net.shape) >= 2:
-        axm.contour(energy, delay, net, levels=[0.0], colors="black", linewidths=0.6)
+    # the zero contour marks net gain; on ΔA alone it would only trace noise. Drawn on the map
+    # smoothed over the noise (3×3 running mean) and only at delay > 0, where gain can exist,
+    # so that noise does not draw a comb of spurious zero crossings
+    if not net_is_delta and finite.size and finite.min() < 0.0 < finite.max() and min(net.shape) >= 3:
+        from scipy.ndimage import uniform_filter
+
+        after = delay > 0
+        smooth = uniform_filter(np.nan_to_num(net[after]), size=3, mode="nearest")
+        if after.sum() >= 3 and smooth.min() < 0.0:
+            axm.contour(energy, delay[after], smooth, levels=[0.0], colors="black", linewidths=0.6)
     positive = delay[delay > 0]
     if positive.size and delay.max() / max(positive.min(), 1e-12) > 100.0:
         axm.set_yscale("symlog", linthresh=max(1.0, float(positive.min())))
     if lifetime_ns is not None:
         axm.axhline(lifetime_ns * 1e3, color=FIT_COLOR, ls="--", lw=1.0,
-                    label=f"gain lifetime {lifetime_ns:.3g} ns")
+                    label=f"gain lifetime {value_pm(lifetime_ns, plot.gain_lifetime_stderr, 'ns')}")
         axm.legend(loc="lower right")
     axm.set(xlabel="Energy (eV)", ylabel="Delay (ps)", title="ΔA map" if net_is_delta else "A₀ + ΔA map (contour: 0)")
-    add_colorbar(fig, mesh, axm, label)
+    bar = fig.colorbar(mesh, ax=axm, pad=0.02, fraction=0.05, aspect=30,
+                       extend="both" if finite.size and np.abs(finite).max() > halfrange else "neither")
+    bar.set_label(label)
     panel_label(axm, "b")
     return fig
+
+
+def _colour_halfrange(finite: np.ndarray, noise: float | None, net_is_delta: bool) -> float:
+    """Half-range of the diverging colour scale.
+
+    On a net-absorbance map A₀ + ΔA the ground state (~1 OD) would set the scale and the
+    gain (~−0.07 OD) would be a faint tint: the scale is set by the most negative value
+    (the deepest gain), at least 3 noise σ, and larger values saturate (the colour bar
+    says so with its extended ends). On ΔA alone the 99.5th percentile of |ΔA|.
+    """
+    if not finite.size:
+        return 1.0
+    if net_is_delta or finite.min() >= 0.0:
+        h = float(np.percentile(np.abs(finite), 99.5))
+    else:
+        h = max(-float(finite.min()), 3.0 * (noise or 0.0))
+    return h if h > 0 and np.isfinite(h) else 1.0
 
 
 def _ramp(n: int):
