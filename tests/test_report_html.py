@@ -55,7 +55,7 @@ def test_write_report_returns_every_file(report):
     figs = sorted(k for k in written if k.startswith("figures/"))
     assert figs == sorted(
         f"figures/{stem}.{ext}" for stem in
-        ("pl_fluence_series_QS-4.5_0", "trpl_QS-4.5_3", "pl_spectrum_QS-4.5_1", "pl_order_all_samples")
+        ("pl_fluence_series_QS-4.5_1", "trpl_QS-4.5_4", "pl_spectrum_QS-4.5_2", "pl_order_all_samples")
         for ext in ("png", "svg")
     )
     for rel, path in written.items():
@@ -98,7 +98,7 @@ def test_quantities_methods_warnings_and_provenance(report):
     assert "laser_threshold_mJ_cm2" in html and "no point above threshold &lt;2&gt;" in html
     assert "ab" * 32 in html and "qs45/pl_2p.csv" in html                # inputs with sha256
     assert "multiphoton 0.1.0" in html
-    assert "not drawn" in html and "ta_map_QS-4.5_5" in html              # undrawable figure noted
+    assert "not drawn" in html and "ta_map_QS-4.5_6" in html              # undrawable figure noted
     assert 'id="sample-QS-4.5"' in html and 'id="sample-QS-6.0"' in html
 
 

@@ -173,14 +173,18 @@ def safe_name(text: object) -> str:
 
 
 def figure_stem(family: str, sample: object, measurement: object) -> str:
-    """Deterministic file stem ``<family>_<sample>_<measurement>``.
+    """Deterministic file stem ``<family>_<sample>_<k>``.
+
+    ``measurement`` is the 0-based index of the measurement; ``k`` counts from 1, as the
+    figure titles and error messages do ("measurement #4" is ``…_4``).
 
     Examples
     --------
     >>> figure_stem("trpl", "QS-4.5", 3)
-    'trpl_QS-4.5_3'
+    'trpl_QS-4.5_4'
     """
-    return "_".join(safe_name(p) for p in (family, sample, measurement))
+    k = measurement + 1 if isinstance(measurement, int) and not isinstance(measurement, bool) else measurement
+    return "_".join(safe_name(p) for p in (family, sample, k))
 
 
 def save_figure(fig: Figure, directory: str | Path, stem: str) -> tuple[Path, Path]:
