@@ -74,7 +74,7 @@ def plot_ta_map(plot: TAMapPlot) -> Figure:
     if rows:
         shades = [mcolors.to_hex(c) for c in _ramp(len(rows))]
         for colour, i in zip(shades, rows):
-            ax.plot(energy, net[i], color=colour, lw=1.0, label=f"{delay[i]:.4g} ps")
+            ax.plot(energy, net[i], color=colour, lw=1.0, label=delay_text(delay[i]))
     if ground is not None:
         ax.plot(energy, ground, ":", color=MUTED_COLOR, lw=1.0, label="A₀ (ground state)")
     ax.axhline(0.0, color="black", lw=0.7)
@@ -114,13 +114,25 @@ def plot_ta_map(plot: TAMapPlot) -> Figure:
     if lifetime_ns is not None:
         axm.axhline(lifetime_ns * 1e3, color=FIT_COLOR, ls="--", lw=1.0,
                     label=f"gain lifetime {value_pm(lifetime_ns, plot.gain_lifetime_stderr, 'ns')}")
-        axm.legend(loc="lower right")
+        axm.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=6, frameon=False)
     axm.set(xlabel="Energy (eV)", ylabel="Delay (ps)", title="ΔA map" if net_is_delta else "A₀ + ΔA map (contour: 0)")
     bar = fig.colorbar(mesh, ax=axm, pad=0.02, fraction=0.05, aspect=30,
                        extend="both" if finite.size and np.abs(finite).max() > halfrange else "neither")
     bar.set_label(label)
     panel_label(axm, "b")
     return fig
+
+
+def delay_text(delay_ps: float) -> str:
+    """A delay as a spectroscopist writes it: ``0.5 ps``, ``150 ps``, ``20 ns`` (no ``2e+04``).
+
+    Examples
+    --------
+    >>> delay_text(0.5), delay_text(1500.0), delay_text(2e4)
+    ('0.5 ps', '1.5 ns', '20 ns')
+    """
+    d = float(delay_ps)
+    return f"{d / 1e3:.3g} ns" if abs(d) >= 1e3 else f"{d:.3g} ps"
 
 
 def _colour_halfrange(finite: np.ndarray, noise: float | None, net_is_delta: bool) -> float:

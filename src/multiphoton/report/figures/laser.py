@@ -56,7 +56,7 @@ def plot_laser_series(plot: LaserSeriesPlot) -> Figure:
             label = "modes" + (f" (linewidth {linewidth:.3g} meV)" if linewidth is not None else "")
             for k, m in enumerate(modes):
                 ax.axvline(m, color=FIT_COLOR, ls=":", lw=0.8, label=label if k == 0 else None)
-            ax.legend(loc="upper left")
+            ax.legend(loc="upper right", fontsize=6.5)
             _zoom_on_line(ax, energy, counts, fluence, mappable, modes, linewidth)
         ax.set(xlabel="Energy (eV)", ylabel="Emission (counts)", title="Spectra")
         bar = fig.colorbar(mappable, ax=ax, location="top", fraction=0.05, aspect=30, pad=0.01)
@@ -80,7 +80,7 @@ def plot_laser_series(plot: LaserSeriesPlot) -> Figure:
             ax.axvline(threshold, color=FIT_COLOR, lw=0.9,
                        label=f"threshold {value_pm(threshold, plot.threshold_stderr, 'mJ cm⁻²')}")
         # the line intensity is the spectrum integrated over the line in energy: counts × eV
-        ax.set(ylabel="Line intensity ∫I dE (counts·eV)", title="Input–output")
+        ax.set(ylabel="Line intensity (counts·eV)", title="Input–output")
         ax.legend(loc="upper left")
         panel_label(ax, "b")
         if fit is not None:
@@ -89,7 +89,9 @@ def plot_laser_series(plot: LaserSeriesPlot) -> Figure:
             r.axhline(0.0, color=MUTED_COLOR, lw=0.8)
             r.plot(fluence[sel], line[sel] - (fit[0] * fluence[sel] + fit[1]), ".", color=DATA_COLOR)
             r.set_xlim(ax.get_xlim())
-            r.set(xlabel="Fluence (mJ cm⁻²)", ylabel="data − fit")
+            # labelled inside: a y label on this short panel ran into panel b's long one
+            r.set(xlabel="Fluence (mJ cm⁻²)")
+            r.text(0.01, 0.95, "data − fit", transform=r.transAxes, fontsize=6.5, va="top", ha="left")
             ax.tick_params(labelbottom=False)
         else:
             ax.set_xlabel("Fluence (mJ cm⁻²)")
@@ -109,7 +111,7 @@ def _zoom_on_line(ax, energy, counts, fluence, mappable, modes, linewidth) -> No
     top = int(np.argmax(fluence))
     centre = float(modes[np.argmin(np.abs(modes - energy[np.nanargmax(counts[top])]))])
     half = max(8 * width_eV, 2e-3)
-    inset = ax.inset_axes([0.6, 0.45, 0.37, 0.45])
+    inset = ax.inset_axes([0.06, 0.38, 0.34, 0.45])  # upper left: the legend is upper right
     sel = (energy >= centre - half) & (energy <= centre + half)
     for i in np.argsort(fluence)[-3:]:
         inset.plot(energy[sel], counts[i][sel], color=mappable.to_rgba(fluence[i]), lw=0.9)

@@ -23,6 +23,25 @@ def _positive(y: np.ndarray) -> np.ndarray:
     return np.where(y > 0, y, np.nan)
 
 
+def _early_inset(ax, time, traces, fluence, mappable, low, tau_xx) -> None:
+    """Inset on the first few biexciton lifetimes, where the traces part with fluence.
+
+    Normalised at long delay, the traces differ only in their early, fast (biexciton)
+    part: on the full time axis it is a few pixels wide, so the inset spans
+    −0.5 ns … 4 τ_XX (20 ns without τ_XX), linear in y.
+    """
+    t_hi = 4.0 * tau_xx if tau_xx is not None and np.isfinite(tau_xx) and tau_xx > 0 else 20.0
+    sel = (time >= -0.5) & (time <= t_hi)
+    if sel.sum() < 5 or t_hi > 0.5 * float(np.nanmax(time)):
+        return
+    inset = ax.inset_axes([0.5, 0.52, 0.47, 0.44])
+    for i in np.argsort(fluence):
+        style = "--" if low is not None and low[i] else "-"
+        inset.plot(time[sel], traces[i][sel], style, color=mappable.to_rgba(fluence[i]), lw=0.8)
+    inset.set_title(f"first {t_hi:.3g} ns (linear)", fontsize=6)
+    inset.tick_params(labelsize=5.5)
+
+
 def plot_trpl(plot: TRPLPlot) -> Figure:
     """Normalised TRPL traces and the differenced residual with its fit.
 
@@ -57,11 +76,16 @@ def plot_trpl(plot: TRPLPlot) -> Figure:
             ax.plot(time, _positive(traces[i]), style, color=mappable.to_rgba(fluence[i]), lw=0.9)
         window = plot.window_ns
         if window is not None and window.size == 2:
-            ax.axvspan(window[0], window[1], color=MUTED_COLOR, alpha=0.15, lw=0,
-                       label="normalisation window")
-            ax.legend(loc="upper right")
+            ax.axvspan(window[0], window[1], color=MUTED_COLOR, alpha=0.15, lw=0)
+            ax.text(0.5 * (window[0] + window[1]), 0.02, "normalised\nhere", ha="center", va="bottom",
+                    fontsize=6, color="#4a5568", transform=ax.get_xaxis_transform())
         ax.set_yscale("log")
+        positive = traces[:, time > 0]
+        positive = positive[np.isfinite(positive) & (positive > 0)]
+        if positive.size:  # the pre-t0 noise floor would otherwise set the lower decades
+            ax.set_ylim(bottom=float(np.percentile(positive, 1.0)) / 2.0)
         tidy_log_axis(ax.yaxis)
+        _early_inset(ax, time, traces, fluence, mappable, low, tau_xx)
         ax.set(xlabel="Time (ns)", ylabel="PL (normalised)",
                title="Traces" + (" (dashed: low-fluence reference)" if low is not None else ""))
         add_colorbar(fig, mappable, ax, "Fluence (mJ cm⁻²)")
