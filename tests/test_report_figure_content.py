@@ -66,8 +66,8 @@ def test_pl_slope_label_never_reads_pm_zero():
 
 def test_pl_spectra_are_labelled_per_ev():
     fig = _draw(PLOTS["pl_fluence_series"])
-    assert "PL (counts eV⁻¹)" in [ax.get_ylabel() for ax in fig.axes]
-    assert "PL (counts)" not in [ax.get_ylabel() for ax in fig.axes]
+    labels = [ax.get_ylabel() for ax in fig.axes]
+    assert "PL (×10⁴ counts eV⁻¹)" in labels and "PL (counts)" not in labels
 
 
 def test_trpl_panels_are_a_and_b_and_the_difference_is_on_a_log_axis():
@@ -116,7 +116,7 @@ def test_laser_threshold_with_uncertainty_zoom_and_units():
     fig = _draw(plot)
     io_ax = next(ax for ax in fig.axes if _title(ax) == "Input–output")
     assert any(t.startswith("threshold 1.2000 ± 0.0032 mJ cm⁻²") for t in _legend_texts(io_ax))
-    assert io_ax.get_ylabel() == "Line intensity (counts·eV)"
+    assert io_ax.get_ylabel() == "Line intensity\n(counts·eV)"
     zoom = [ax for ax in _all_axes(fig) if _title(ax).startswith("zoom")]
     assert len(zoom) == 1
     lo, hi = zoom[0].get_xlim()
@@ -162,7 +162,7 @@ def test_across_samples_figure_plots_quantities_against_volume():
     with figure_style():
         fig = plot_across_samples(results)
     labels = [ax.get_ylabel() for ax in fig.axes if ax.get_visible()]
-    assert labels == ["σ₂ (GM)", "τ_XX (ns)"]        # the quantities both samples have
+    assert labels == ["σ₂ (×10⁶ GM)", "τ_XX (ns)"]        # the quantities both samples have
     tau_ax = fig.axes[1]
     x, y = tau_ax.lines[0].get_data()
     assert list(x) == [678.0, 1630.0] and list(y) == [6.7, 4.0]
@@ -201,3 +201,19 @@ def test_provenance_shows_paths_as_written_in_the_manifest(tmp_path):
     results = analyze(manifest)
     paths = [i["path"] for i in results.inputs]
     assert absolute in paths and "r2p.csv" in paths and not any(p.startswith("..") for p in paths)
+
+
+def test_one_tick_style_on_log_axes_and_no_offset_text_on_spectra():
+    from multiphoton.report.style import tick_text
+
+    assert [tick_text(v) for v in (1e5, 1e6, 2e5, 50.0)] == ["10⁵", "10⁶", "2×10⁵", "50"]
+    big = dataclasses.replace(PLOTS["pl_fluence_series"],
+                              counts=np.asarray(PLOTS["pl_fluence_series"].counts) * 1e4)
+    fig = _draw(big)
+    fig.canvas.draw()
+    spectra_ax = next(ax for ax in fig.axes if _title(ax) == "Spectra")
+    assert spectra_ax.get_ylabel() == "PL (×10⁸ counts eV⁻¹)"
+    assert spectra_ax.yaxis.get_offset_text().get_text() == ""
+    loglog = next(ax for ax in fig.axes if _title(ax) == "Integrated PL")
+    labels = [t.get_text() for t in loglog.get_yticklabels() if t.get_text()]
+    assert labels and not any("e+" in t for t in labels)

@@ -47,8 +47,9 @@ a { color: var(--accent); }
               radial-gradient(farthest-side at 100% 50%, rgba(31,59,115,.28), rgba(0,0,0,0)) right center;
   background-repeat: no-repeat; background-size: 40px 100%, 40px 100%, 14px 100%, 14px 100%;
   background-attachment: local, local, scroll, scroll; }
-.wide th { white-space: normal; min-width: 4.5em; max-width: 8em; vertical-align: bottom; }
-.wide td, .wide th { padding: 4px 7px; }
+table.wide { font-size: 0.8em; }
+.wide th { white-space: normal; min-width: 4em; max-width: 7.5em; vertical-align: bottom; }
+.wide td, .wide th { padding: 3px 4px; }
 td.absent a { color: #a0a6b1; text-decoration: none; }
 td.absent sup { color: var(--warn); }
 table { border-collapse: collapse; font-size: 0.88em; margin: 6px 0 4px; }

@@ -80,7 +80,7 @@ def plot_laser_series(plot: LaserSeriesPlot) -> Figure:
             ax.axvline(threshold, color=FIT_COLOR, lw=0.9,
                        label=f"threshold {value_pm(threshold, plot.threshold_stderr, 'mJ cm⁻²')}")
         # the line intensity is the spectrum integrated over the line in energy: counts × eV
-        ax.set(ylabel="Line intensity (counts·eV)", title="Input–output")
+        ax.set(ylabel="Line intensity\n(counts·eV)", title="Input–output")  # two lines: fits the panel
         ax.legend(loc="upper left")
         panel_label(ax, "b")
         if fit is not None:

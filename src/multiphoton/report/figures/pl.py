@@ -16,6 +16,7 @@ from ..style import (
     DATA_COLOR, FIT_COLOR, FLUENCE_CMAP, MUTED_COLOR, PANEL_IN, add_colorbar,
     fluence_mappable, panel_label, tidy_log_axis,
 )
+from ..tables import superscript
 from ._common import PER_EV_LABEL, value_pm, NoFigureData, nonempty, panel_figure, require, spectra
 
 __all__ = ["plot_pl_fluence_series", "plot_pl_spectrum", "plot_pl_order_summary"]
@@ -84,11 +85,16 @@ def plot_pl_fluence_series(plot: PLFluenceSeriesPlot) -> Figure:
     mappable = fluence_mappable(fluence, cmap=FLUENCE_CMAP)
     if has_spectra:
         order = np.argsort(fluence)
+        # the power of ten goes in the label (a "1e7" offset text sat on the panel letter)
+        peak = float(np.nanmax(np.abs(counts))) if np.isfinite(counts).any() else 0.0
+        k = int(np.floor(np.log10(peak))) if peak > 0 else 0
+        k = k if abs(k) >= 4 else 0
         for i in order:
             colour = mappable.to_rgba(fluence[i])
-            axes["a"].plot(energy, counts[i], color=colour, lw=1.0)
+            axes["a"].plot(energy, counts[i] / 10.0**k, color=colour, lw=1.0)
             axes["b"].plot(energy, _normalised(counts[i]), color=colour, lw=1.0)
-        axes["a"].set(xlabel="Energy (eV)", ylabel=PER_EV_LABEL, title="Spectra")
+        axes["a"].set(xlabel="Energy (eV)", title="Spectra",
+                      ylabel=PER_EV_LABEL.replace("(", f"(×10{superscript(k)} ") if k else PER_EV_LABEL)
         axes["b"].set(xlabel="Energy (eV)", ylabel="Normalised PL", title="Normalised")
         panel_label(axes["a"], "a")
         panel_label(axes["b"], "b")

@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 
 from ...results import Results
 from ..style import DATA_COLOR, PANEL_IN
-from ..tables import TABLE1_COLUMNS, TABLE2_COLUMNS
+from ..tables import TABLE1_COLUMNS, TABLE2_COLUMNS, scale_exponent, superscript
 
 __all__ = ["plot_across_samples", "ACROSS_STEM", "ACROSS_CAPTION"]
 
@@ -76,6 +76,11 @@ def plot_across_samples(results: Results) -> Figure | None:
         xe = np.array([p[1][1] for p in pts])
         y = np.array([p[2] for p in pts])
         ye = np.array([p[3] for p in pts])
+        unit = c.unit
+        if c.scaled:  # the table's power of ten in the label, not a matplotlib "1e8" offset
+            k = scale_exponent(list(y), default=c.default_exponent)
+            y, ye = y / 10.0**k, ye / 10.0**k
+            unit = f"×10{superscript(k)} {c.unit}".strip() if k else c.unit
         ax.errorbar(x, y, yerr=ye, xerr=xe, fmt="o", ms=4, color=DATA_COLOR, ecolor="#8fa3c7",
                     elinewidth=0.8, capsize=2)
         for (s, *_), xi, yi in zip(pts, x, y):
@@ -84,7 +89,7 @@ def plot_across_samples(results: Results) -> Figure | None:
             ax.set_yscale("log")
         if np.all(x > 0) and x.max() / x.min() > 10:
             ax.set_xscale("log")
-        ax.set_ylabel(f"{c.label} ({c.unit})" if c.unit else c.label, fontsize=7)
+        ax.set_ylabel(f"{c.label} ({unit})" if unit else c.label, fontsize=7)
         ax.set_xlabel("V_total (nm³)", fontsize=7)
         ax.tick_params(labelsize=6)
         ax.margins(x=0.2, y=0.25)
