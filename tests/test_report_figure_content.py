@@ -217,3 +217,20 @@ def test_one_tick_style_on_log_axes_and_no_offset_text_on_spectra():
     loglog = next(ax for ax in fig.axes if _title(ax) == "Integrated PL")
     labels = [t.get_text() for t in loglog.get_yticklabels() if t.get_text()]
     assert labels and not any("e+" in t for t in labels)
+
+
+def test_ta_noise_draws_no_comb_of_zero_contours():
+    base = PLOTS["ta_map"]
+    rng = np.random.default_rng(3)
+    energy = np.asarray(base.energy_eV)
+    delay = np.linspace(-2, 5000, 40)
+    gs = 0.3 * np.exp(-0.5 * ((energy - 2.15) / 0.06) ** 2)
+    gain = 0.1 * np.exp(-0.5 * ((energy - 1.98) / 0.03) ** 2)
+    net = np.array([gs - (gain * np.exp(-d / 3000) if d > 0 else 0) for d in delay])
+    net += rng.normal(0, 0.002, net.shape)       # sub-gap A₀ + ΔA ≈ 0 ± noise: a zero level combs it
+    plot = dataclasses.replace(base, delay_ps=delay, net_absorbance=net, ground_state=gs, noise_od=0.002)
+    fig = _draw(plot)
+    map_ax = fig.axes[1]
+    vertices = np.concatenate([p.vertices for c in map_ax.collections[1:] for p in c.get_paths()])
+    # every contour vertex lies on the gain band (1.98 ± 3·0.03 eV), none in the sub-gap noise
+    assert vertices[:, 0].min() > 1.85 and vertices[:, 0].max() < 2.1

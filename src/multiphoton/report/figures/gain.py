@@ -106,8 +106,12 @@ def plot_ta_map(plot: TAMapPlot) -> Figure:
 
         after = delay > 0
         smooth = uniform_filter(np.nan_to_num(net[after]), size=3, mode="nearest")
-        if after.sum() >= 3 and smooth.min() < 0.0:
-            axm.contour(energy, delay[after], smooth, levels=[0.0], colors="black", linewidths=0.6)
+        # the level is 5 σ of the smoothed map below zero (σ/3 after a 3×3 mean): where A₀ + ΔA ≈ 0
+        # within noise (below the gap) a zero level would trace the noise itself
+        level = -5.0 * noise / 3.0 if noise is not None and np.isfinite(noise) and noise > 0 else 0.0
+        if after.sum() >= 3 and smooth.min() < level:
+            axm.contour(energy, delay[after], smooth, levels=[level], colors="black", linewidths=0.6,
+                        linestyles="solid")
     positive = delay[delay > 0]
     if positive.size and delay.max() / max(positive.min(), 1e-12) > 100.0:
         axm.set_yscale("symlog", linthresh=max(1.0, float(positive.min())))
@@ -115,7 +119,7 @@ def plot_ta_map(plot: TAMapPlot) -> Figure:
         axm.axhline(lifetime_ns * 1e3, color=FIT_COLOR, ls="--", lw=1.0,
                     label=f"gain lifetime {value_pm(lifetime_ns, plot.gain_lifetime_stderr, 'ns')}")
         axm.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=6, frameon=False)
-    axm.set(xlabel="Energy (eV)", ylabel="Delay (ps)", title="ΔA map" if net_is_delta else "A₀ + ΔA map (contour: 0)")
+    axm.set(xlabel="Energy (eV)", ylabel="Delay (ps)", title="ΔA map" if net_is_delta else "A₀ + ΔA map (contour: net gain)")
     bar = fig.colorbar(mesh, ax=axm, pad=0.02, fraction=0.05, aspect=30,
                        extend="both" if finite.size and np.abs(finite).max() > halfrange else "neither")
     bar.set_label(label)

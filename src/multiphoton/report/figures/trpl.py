@@ -34,7 +34,7 @@ def _early_inset(ax, time, traces, fluence, mappable, low, tau_xx) -> None:
     sel = (time >= -0.5) & (time <= t_hi)
     if sel.sum() < 5 or t_hi > 0.5 * float(np.nanmax(time)):
         return
-    inset = ax.inset_axes([0.5, 0.52, 0.47, 0.44])
+    inset = ax.inset_axes([0.17, 0.06, 0.36, 0.36])  # lower left: below the decaying traces
     for i in np.argsort(fluence):
         style = "--" if low is not None and low[i] else "-"
         inset.plot(time[sel], traces[i][sel], style, color=mappable.to_rgba(fluence[i]), lw=0.8)
@@ -77,7 +77,7 @@ def plot_trpl(plot: TRPLPlot) -> Figure:
         window = plot.window_ns
         if window is not None and window.size == 2:
             ax.axvspan(window[0], window[1], color=MUTED_COLOR, alpha=0.15, lw=0)
-            ax.text(0.5 * (window[0] + window[1]), 0.02, "normalised\nhere", ha="center", va="bottom",
+            ax.text(0.5 * (window[0] + window[1]), 0.97, "normalised\nhere", ha="center", va="top",
                     fontsize=6, color="#4a5568", transform=ax.get_xaxis_transform())
         ax.set_yscale("log")
         positive = traces[:, time > 0]
