@@ -55,7 +55,8 @@ def test_write_report_returns_every_file(report):
     figs = sorted(k for k in written if k.startswith("figures/"))
     assert figs == sorted(
         f"figures/{stem}.{ext}" for stem in
-        ("pl_fluence_series_QS-4.5_1", "trpl_QS-4.5_4", "pl_spectrum_QS-4.5_2", "pl_order_all_samples")
+        ("pl_fluence_series_QS-4.5_1", "trpl_QS-4.5_4", "pl_spectrum_QS-4.5_2", "pl_order_all_samples",
+         "quantities_vs_volume_all_samples")   # two samples with a volume: the across-samples figure
         for ext in ("png", "svg")
     )
     for rel, path in written.items():
