@@ -80,7 +80,7 @@ def test_both_tables_and_one_image_per_figure(report):
     assert "σ₂ (×10⁶ GM)" in html and "1.2 ± 0.5" in html and "τ_XX (ns)" in html
     imgs = [a for t, a in tags if t == "img"]
     pngs = sorted((out / "figures").glob("*.png"))
-    assert len(imgs) == len(pngs) == 4
+    assert len(imgs) == len(pngs) == 5   # 3 plots, the PL-order panel and the across-samples figure
     inlined = set()
     for attrs in imgs:
         prefix = "data:image/png;base64,"
