@@ -16,9 +16,12 @@ def test_report_rebuilds_without_refitting(tmp_path, capsys):
     assert main(["analyze", str(manifest), "--out", str(out), "--quiet"]) == 0
     (out / "report.html").unlink()
     (out / "table1.csv").unlink()
+    capsys.readouterr()
     assert main(["report", str(out / "results.json"), "--quiet"]) == 0
     assert (out / "report.html").is_file() and (out / "table1.csv").is_file()
-    assert "report:" in capsys.readouterr().out
+    assert capsys.readouterr().out == ""  # --quiet: nothing but errors
+    assert main(["report", str(out / "results.json")]) == 0
+    assert capsys.readouterr().out.rstrip().endswith(f"report: {out / 'report.html'}")
 
 
 def test_report_of_missing_results_is_bad_input(tmp_path, capsys):

@@ -150,12 +150,13 @@ def test_render_figures_names_notes_and_leaves_state_alone(tmp_path):
     assert dict(matplotlib.rcParams) == rc_before                    # style was temporary
     assert matplotlib.get_backend() == backend_before
     stems = [f.stem for f in out]
-    assert stems == ["trpl_QS-4.5_3", "pl_fluence_series_QS-4.5_0", "pl_spectrum_QS-4.5_1",
-                     "unknown_family_X_9", "trpl_QS-4.5_3-2", SUMMARY_STEM]
+    # file numbers count measurements from 1, as the figure titles do
+    assert stems == ["trpl_QS-4.5_4", "pl_fluence_series_QS-4.5_1", "pl_spectrum_QS-4.5_2",
+                     "unknown_family_X_10", "trpl_QS-4.5_4-2", SUMMARY_STEM]
     notes = {f.stem: f.note for f in out if f.png is None}
-    assert set(notes) == {"pl_spectrum_QS-4.5_1", "unknown_family_X_9"}
-    assert "counts" in notes["pl_spectrum_QS-4.5_1"]
-    assert "unknown" in notes["unknown_family_X_9"]
+    assert set(notes) == {"pl_spectrum_QS-4.5_2", "unknown_family_X_10"}
+    assert "counts" in notes["pl_spectrum_QS-4.5_2"]
+    assert "unknown" in notes["unknown_family_X_10"]
     for f in out:
         if f.png is not None:
             assert f.png.name == f"{f.stem}.png" and f.png.exists() and f.svg.exists()
@@ -168,7 +169,7 @@ def test_same_data_gives_the_same_files(tmp_path):
     b.mkdir()
     render_figures([plot], a)
     render_figures([copy.deepcopy(plot)], b)
-    for name in ("pl_spectrum_QS-4.5_1.svg", "pl_spectrum_QS-4.5_1.png"):
+    for name in ("pl_spectrum_QS-4.5_2.svg", "pl_spectrum_QS-4.5_2.png"):
         assert (a / name).read_bytes() == (b / name).read_bytes()
 
 

@@ -55,7 +55,8 @@ def test_write_report_returns_every_file(report):
     figs = sorted(k for k in written if k.startswith("figures/"))
     assert figs == sorted(
         f"figures/{stem}.{ext}" for stem in
-        ("pl_fluence_series_QS-4.5_0", "trpl_QS-4.5_3", "pl_spectrum_QS-4.5_1", "pl_order_all_samples")
+        ("pl_fluence_series_QS-4.5_1", "trpl_QS-4.5_4", "pl_spectrum_QS-4.5_2", "pl_order_all_samples",
+         "quantities_vs_volume_all_samples")   # two samples with a volume: the across-samples figure
         for ext in ("png", "svg")
     )
     for rel, path in written.items():
@@ -79,7 +80,7 @@ def test_both_tables_and_one_image_per_figure(report):
     assert "σ₂ (×10⁶ GM)" in html and "1.2 ± 0.5" in html and "τ_XX (ns)" in html
     imgs = [a for t, a in tags if t == "img"]
     pngs = sorted((out / "figures").glob("*.png"))
-    assert len(imgs) == len(pngs) == 4
+    assert len(imgs) == len(pngs) == 5   # 3 plots, the PL-order panel and the across-samples figure
     inlined = set()
     for attrs in imgs:
         prefix = "data:image/png;base64,"
@@ -98,7 +99,7 @@ def test_quantities_methods_warnings_and_provenance(report):
     assert "laser_threshold_mJ_cm2" in html and "no point above threshold &lt;2&gt;" in html
     assert "ab" * 32 in html and "qs45/pl_2p.csv" in html                # inputs with sha256
     assert "multiphoton 0.1.0" in html
-    assert "not drawn" in html and "ta_map_QS-4.5_5" in html              # undrawable figure noted
+    assert "not drawn" in html and "ta_map_QS-4.5_6" in html              # undrawable figure noted
     assert 'id="sample-QS-4.5"' in html and 'id="sample-QS-6.0"' in html
 
 

@@ -6,10 +6,16 @@
 ``multiphoton inspect FILE``                         what a reader finds in an instrument file
 ``multiphoton batch A.toml B.toml … --out ROOT``    many campaigns in parallel on Dask
 ``multiphoton standards [--file my_dyes.toml]``     the reference dyes and solvents, with sources
+``multiphoton init FOLDER``                          write a commented first manifest for a folder of files
 
 Exit status: 0 success, 1 bad input (nothing written), 2 usage error or an output
 location that may not or cannot be written. Every error ends in one ``error: …`` line
 and no traceback; ``--debug`` (before the command) shows the traceback as well.
+
+Streams: results (tables, ``--json``) and the paths written go to stdout; progress,
+warnings and errors to stderr. ``--quiet`` prints nothing but errors. When stdout is
+not a terminal (a pipe, a file), tables are printed at their natural width (no wrapped
+cells).
 """
 from __future__ import annotations
 
@@ -47,19 +53,24 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--out", type=Path, required=True, help="output directory (written atomically)")
     a.add_argument("--force", action="store_true",
                    help="replace a non-empty --out that multiphoton wrote (never a folder holding an input)")
-    a.add_argument("--only", default=None,
-                   help="comma-separated quantities to keep, e.g. sigma2_GM,tau_xx_ns (unknown names are "
-                   "refused with the list of valid ones)")
+    from .pipeline.steps import all_quantities
+
+    a.add_argument("--only", default=None, metavar="NAMES",
+                   help="comma-separated quantities to keep, e.g. sigma2_GM,tau_xx_ns; valid names: "
+                   + ", ".join(all_quantities()))
     a.add_argument("--sample", action="append", default=None, metavar="ID",
                    help="analyse only this sample (repeatable)")
-    a.add_argument("--quiet", action="store_true", help="no progress or tables, only errors")
+    a.add_argument("--quiet", action="store_true", help="print nothing but errors (no progress, tables, "
+                   "warnings or paths)")
+    a.add_argument("--json", action="store_true", help="print results.json to stdout (for pipelines; "
+                   "no tables, warnings still on stderr)")
     a.add_argument("--no-report", action="store_true", help="write results.json only (no figures, no HTML)")
     a.add_argument("--figures", default="png,svg", metavar="FORMATS", help=_FIGURES_HELP)
 
     r = sub.add_parser("report", help="rebuild tables, figures and report.html from results.json (no refitting)")
     r.add_argument("results", type=Path, help="results.json written by `analyze` (plot_data.json beside it)")
     r.add_argument("--out", type=Path, default=None, help="where to write (default: the folder of results.json)")
-    r.add_argument("--quiet", action="store_true")
+    r.add_argument("--quiet", action="store_true", help="print nothing but errors (no tables, no path)")
     r.add_argument("--figures", default="png,svg", metavar="FORMATS", help=_FIGURES_HELP)
 
     from .simulate.presets import preset_names
@@ -75,7 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     from .io.inspect import INSPECT_FORMATS
 
     i = sub.add_parser("inspect", help="print as JSON what a reader finds in an instrument file")
-    i.add_argument("file", type=Path)
+    i.add_argument("file", type=Path, help="an instrument file (ptu, sdt, sif, spe, TA ASCII, FluoTime .dat, "
+                   "multi-column TRPL CSV; docs/formats.md)")
     i.add_argument("--format", dest="fmt", default=None, choices=INSPECT_FORMATS, metavar="NAME",
                    help="read the file as this format when it cannot be detected: "
                    f"{', '.join(INSPECT_FORMATS)}")
@@ -93,6 +105,14 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--file", type=Path, default=None,
                     help="a lab's own standards file (same format) that extends the library")
     st.add_argument("--json", action="store_true", help="print the rows as JSON")
+    n = sub.add_parser("init", help="guess a commented experiment.toml for a folder of measurement files",
+                       description="Look at every file in FOLDER (vendor formats and data contract CSVs), guess "
+                       "kind, sample, series and fluence from headers and names, and write a commented "
+                       "manifest: `# guess:` marks each guess, \"TODO\" each value to fill in (analyze "
+                       "refuses the manifest until none is left). No file in FOLDER is changed.")
+    n.add_argument("folder", type=Path, help="folder of measurement files (searched recursively)")
+    n.add_argument("--out", type=Path, default=None,
+                   help="manifest to write (default FOLDER/experiment.toml; an existing file is never replaced)")
     return p
 
 
@@ -109,7 +129,20 @@ def _cmd_standards(args) -> int:
     return 0
 
 
+def _cmd_init(args) -> int:
+    from .io.init import init_folder
+
+    manifest, todos = init_folder(args.folder, args.out)
+    print(f"manifest: {manifest}")
+    for t in todos:
+        print(f"TODO: {t}", file=sys.stderr)
+    if todos:
+        print(f"{len(todos)} value(s) to fill in before `multiphoton analyze {manifest}`.", file=sys.stderr)
+    return 0
+
+
 def _console(quiet: bool):
+    """Progress and warnings: stderr."""
     from rich.console import Console
 
     return Console(stderr=True, quiet=quiet)
@@ -119,6 +152,19 @@ def _formats(text: str) -> tuple[str, ...]:
     from .report.style import check_formats
 
     return check_formats(text)
+
+
+def _out_console(quiet: bool = False):
+    """Results: stdout; at the tables' natural width when stdout is not a terminal."""
+    from rich.console import Console
+
+    tty = sys.stdout.isatty()
+    return Console(file=sys.stdout, quiet=quiet, width=None if tty else 10_000, soft_wrap=not tty)
+
+
+def _print_warnings(con, warnings) -> None:
+    for w in warnings:
+        con.print(f"[yellow]warning:[/yellow] {w.sample}: {w.quantity}: {w.reason}", highlight=False)
 
 
 def _cmd_analyze(args) -> int:
@@ -145,16 +191,20 @@ def _analyze_into(args) -> int:
                           progress=lambda label: prog.update(task, description=label))
         prog.update(task, description="writing results, figures and report")
         paths = write_outputs(results, args.out, force=args.force, report=report)
-    if not args.quiet:
-        if not args.no_report:
-            from .report import render_terminal
+    if args.quiet:
+        return 0
+    _print_warnings(con, results.warnings)
+    if args.json:
+        sys.stdout.write(Path(paths["results.json"]).read_text(encoding="utf-8"))
+        sys.stdout.flush()
+        return 0
+    from .report import render_terminal
 
-            render_terminal(results, con)
-        for w in results.warnings:
-            con.print(f"[yellow]warning:[/yellow] {w.sample}: {w.quantity}: {w.reason}", highlight=False)
-    print(f"results: {paths['results.json']}")
+    out = _out_console()
+    render_terminal(results, out)
+    out.print(f"results: {paths['results.json']}", highlight=False, soft_wrap=True)
     if "report.html" in paths:
-        print(f"report:  {paths['report.html']}")
+        out.print(f"report:  {paths['report.html']}", highlight=False, soft_wrap=True)
     return 0
 
 
@@ -166,9 +216,11 @@ def _cmd_report(args) -> int:
     results = load_results(args.results)
     paths = write_report_outputs(results, args.out, home=args.results.resolve().parent,
                                  formats=formats)
-    if not args.quiet:
-        render_terminal(results, _console(False))
-    print(f"report: {paths['report.html']}")
+    if args.quiet:
+        return 0
+    con = _out_console()
+    render_terminal(results, con)
+    con.print(f"report: {paths['report.html']}", highlight=False, soft_wrap=True)
     return 0
 
 
@@ -214,6 +266,7 @@ def _cmd_batch(args) -> int:
         def on_result(i, o):  # each campaign on its own line, as it finishes
             nonlocal status
             if o["ok"]:
+                _print_batch_warnings(o)
                 print(f"ok     {o['manifest']} -> {o['out']}")
             else:
                 status = 1
@@ -224,12 +277,24 @@ def _cmd_batch(args) -> int:
     return status
 
 
+def _print_batch_warnings(outcome: dict) -> None:
+    """The warnings of one finished campaign (from its results.json), on stderr."""
+    try:
+        doc = json.loads((Path(outcome["out"]) / "results.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    for w in doc.get("warnings", []):
+        print(f"warning: {Path(outcome['manifest']).parent.name}: {w.get('sample')}: {w.get('quantity')}: "
+              f"{w.get('reason')}", file=sys.stderr)
+
+
 def main(argv=None) -> int:
     """Run the CLI; returns the exit status (0 ok, 1 bad input, 2 usage)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     handler = {"analyze": _cmd_analyze, "report": _cmd_report, "simulate": _cmd_simulate,
-               "inspect": _cmd_inspect, "batch": _cmd_batch, "standards": _cmd_standards}[args.command]
+               "inspect": _cmd_inspect, "batch": _cmd_batch, "standards": _cmd_standards,
+               "init": _cmd_init}[args.command]
     try:
         return handler(args)
     except UsageError as exc:  # also OutputError

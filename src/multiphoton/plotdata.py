@@ -340,6 +340,8 @@ class TRPLPlot(PlotData):
         Exponential fit of ``residual`` (None when it failed).
     tau_xx_ns, tau_x_ns : float or None
         Biexciton and single-exciton lifetimes, ns.
+    tau_xx_stderr, tau_x_stderr : float or None
+        Their standard errors, ns (legends print the value at the precision they allow).
     """
 
     family: ClassVar[str] = "trpl"
@@ -358,6 +360,8 @@ class TRPLPlot(PlotData):
     residual_fit: np.ndarray | None = _array()
     tau_xx_ns: float | None = _number()
     tau_x_ns: float | None = _number()
+    tau_xx_stderr: float | None = _number()
+    tau_x_stderr: float | None = _number()
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -426,6 +430,8 @@ class TAMapPlot(PlotData):
         A₀ on the TA grid, OD.
     noise_od : float or None
         Noise level of ΔA, OD.
+    gain_lifetime_stderr : float or None
+        Standard error of ``gain_lifetime_ns``, ns.
     gain_lifetime_ns : float or None
         Gain lifetime, ns.
     gain_peak_eV : ndarray of shape (D,) or None
@@ -447,6 +453,7 @@ class TAMapPlot(PlotData):
     ground_state: np.ndarray | None = _array()
     noise_od: float | None = _number()
     gain_lifetime_ns: float | None = _number()
+    gain_lifetime_stderr: float | None = _number()
     gain_peak_eV: np.ndarray | None = _array()
 
     def __post_init__(self):
@@ -479,6 +486,8 @@ class LaserSeriesPlot(PlotData):
         Lasing-mode energies, eV (K may be 0).
     threshold_mJ_cm2 : float or None
         Lasing threshold, mJ cm⁻².
+    threshold_stderr : float or None
+        Its standard error, mJ cm⁻².
     linewidth_meV : float or None
         Lasing linewidth, meV.
     """
@@ -496,6 +505,7 @@ class LaserSeriesPlot(PlotData):
     fit: np.ndarray = _array(required=True)
     mode_eV: np.ndarray = _array(required=True)
     threshold_mJ_cm2: float | None = _number()
+    threshold_stderr: float | None = _number()
     linewidth_meV: float | None = _number()
 
 

@@ -229,6 +229,22 @@ def _decode(path: Path) -> str:
         ) from None
 
 
+def _todos(raw, where: str) -> list[str]:
+    """Where the manifest still holds a ``"TODO"`` placeholder (written by ``multiphoton init``)."""
+    out: list[str] = []
+    if isinstance(raw, dict):
+        for k, v in raw.items():
+            if isinstance(v, str) and v.strip().upper().startswith("TODO"):
+                out.append(f"{where}{k}")
+            else:
+                out += _todos(v, f"{where}{k}.")
+    elif isinstance(raw, list):
+        for i, v in enumerate(raw):
+            label = {"sample.": "sample", "measurement.": "measurement"}.get(where)
+            out += _todos(v, f"{label} #{i + 1}: " if label else f"{where[:-1]}[{i}].")
+    return out
+
+
 def read_manifest(path) -> Manifest:
     """Parse and validate an experiment manifest.
 
@@ -253,6 +269,11 @@ def read_manifest(path) -> Manifest:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{path}: not valid TOML ({exc}); fix the syntax at that line.") from exc
+    todos = _todos(raw, "")
+    if todos:
+        raise InputError(f"{path}: {len(todos)} value(s) are still \"TODO\" placeholders (left by "
+                         f"`multiphoton init` for values the files do not give): {'; '.join(todos)}. "
+                         "Replace each with its value (see the comment beside it).")
     for key in raw:
         if key not in TOP_LEVEL_KEYS:
             raise unknown_key_error(key, f"{path} (top level)", TOP_LEVEL_KEYS)

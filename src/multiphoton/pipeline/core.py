@@ -205,16 +205,19 @@ def _inputs(manifest: Manifest, samples: Iterable[str]) -> list[dict[str, Any]]:
     seen: set[Path] = set()
     out = []
     base = manifest.path.parent
+    written = _paths_as_written(manifest)
     for m in manifest.measurements:
         if m.sample not in keep:
             continue
         for p in list(m.files.values()) + [s.path for s in m.series]:
             if p not in seen:
                 seen.add(p)
-                try:
-                    rel = os.path.relpath(p, base)
-                except ValueError:  # pragma: no cover - other drive on Windows
-                    rel = str(p)
+                rel = written.get(p)
+                if rel is None:
+                    try:
+                        rel = os.path.relpath(p, base)
+                    except ValueError:  # pragma: no cover - other drive on Windows
+                        rel = str(p)
                 out.append({"path": rel, "sha256": _sha256(p), "bytes": p.stat().st_size})
     return out
 
@@ -236,6 +239,36 @@ def protected_paths(manifest_path) -> list[Path]:
         The manifest cannot be read (the same error :func:`analyze` would give).
     """
     return _sources(read_manifest(manifest_path))
+
+
+def _paths_as_written(manifest: Manifest) -> dict[Path, str]:
+    """Resolved file path → the path as the manifest wrote it (provenance shows what the user typed)."""
+    import tomllib
+
+    try:
+        raw = tomllib.loads(manifest.text)
+    except tomllib.TOMLDecodeError:  # pragma: no cover - read_manifest parsed it already
+        return {}
+    base = manifest.path.parent
+    out: dict[Path, str] = {}
+
+    def visit(value) -> None:
+        if isinstance(value, dict):
+            for v in value.values():
+                visit(v)
+        elif isinstance(value, list):
+            for v in value:
+                visit(v)
+        elif isinstance(value, str) and value:
+            try:
+                p = (base / value).resolve()
+            except (OSError, ValueError):
+                return
+            if p.is_file():
+                out.setdefault(p, value)
+
+    visit(raw.get("measurement", []))
+    return out
 
 
 def analyze(manifest_path, *, only: Iterable[str] | None = None, samples: Iterable[str] | None = None,

@@ -78,6 +78,7 @@ def write_report(results: Results, out_dir: str | Path, *, formats=FORMATS,
     fig_dir = out_dir / "figures"
     fig_dir.mkdir(exist_ok=True)
     figures = render_figures(results.plots, fig_dir, formats=formats, processes=processes)
+    figures += _across_samples(results, fig_dir, formats)
     for fig in figures:
         for path in (fig.png, fig.svg):
             if path is not None:
@@ -86,6 +87,20 @@ def write_report(results: Results, out_dir: str | Path, *, formats=FORMATS,
     report.write_text(render_html(results, figures), encoding="utf-8")
     written["report.html"] = report
     return written
+
+
+def _across_samples(results: Results, fig_dir: Path, formats=FORMATS) -> list:
+    """The all-samples figure of quantities vs volume (reads Results, not plot data)."""
+    from .figures import FigureFile
+    from .figures.samples import ACROSS_CAPTION, ACROSS_STEM, plot_across_samples
+    from .style import figure_style, save_figure
+
+    with figure_style():
+        fig = plot_across_samples(results)
+        if fig is None:
+            return []
+        png, svg = save_figure(fig, fig_dir, ACROSS_STEM, formats)
+    return [FigureFile(ACROSS_STEM, "across_samples", None, None, ACROSS_CAPTION, png, svg)]
 
 
 def load_results(results_json_path: str | Path) -> Results:

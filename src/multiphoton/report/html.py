@@ -39,7 +39,19 @@ h3 { font-size: 1.05em; margin: 22px 0 8px; }
 .meta, .caption, .note { color: var(--muted); font-size: 0.9em; }
 nav ul { list-style: none; padding: 0; margin: 6px 0; display: flex; flex-wrap: wrap; gap: 6px 16px; }
 a { color: var(--accent); }
-.scroll { overflow-x: auto; }
+.scroll { overflow-x: auto; max-width: 100%;
+  /* scroll shadows: a shade at an edge whose content continues past it (CSS only) */
+  background: linear-gradient(to right, #fff 30%, rgba(255,255,255,0)) left center,
+              linear-gradient(to left, #fff 30%, rgba(255,255,255,0)) right center,
+              radial-gradient(farthest-side at 0 50%, rgba(31,59,115,.28), rgba(0,0,0,0)) left center,
+              radial-gradient(farthest-side at 100% 50%, rgba(31,59,115,.28), rgba(0,0,0,0)) right center;
+  background-repeat: no-repeat; background-size: 40px 100%, 40px 100%, 14px 100%, 14px 100%;
+  background-attachment: local, local, scroll, scroll; }
+table.wide { font-size: 0.8em; }
+.wide th { white-space: normal; min-width: 4em; max-width: 7.5em; vertical-align: bottom; }
+.wide td, .wide th { padding: 3px 4px; }
+td.absent a { color: #a0a6b1; text-decoration: none; }
+td.absent sup { color: var(--warn); }
 table { border-collapse: collapse; font-size: 0.88em; margin: 6px 0 4px; }
 th, td { border-bottom: 1px solid var(--line); padding: 4px 10px; text-align: right; vertical-align: top; }
 th { background: var(--band); font-weight: 600; }
@@ -84,7 +96,17 @@ def format_estimate(est: Estimate) -> str:
     return text
 
 
-def _table_html(table: Table, anchor: str) -> str:
+def _absent_cell(reasons: dict, sample: str, key: str) -> str:
+    """A "—" cell: with the warning that explains it (hover text, link), or "not measured"."""
+    why = reasons.get((sample, key))
+    if why:
+        return (f'<td class="absent" title="{escape(why)}"><a href="#warnings">{ABSENT_TEXT}'
+                "<sup>w</sup></a></td>")
+    return f'<td class="absent" title="not measured: no measurement of this sample gives it">{ABSENT_TEXT}</td>'
+
+
+def _table_html(table: Table, anchor: str, reasons: dict | None = None) -> str:
+    reasons = reasons or {}
     head = "".join(f"<th>{escape(table.header(c))}</th>" for c in table.columns)
     body = []
     for sample, cells in table.rows:
@@ -95,12 +117,15 @@ def _table_html(table: Table, anchor: str) -> str:
                 title = f' title="{escape(cell.method)}"' if cell.method else ""
                 tds.append(f"<td{title}>{escape(cell.text)}</td>")
             else:
-                tds.append(f'<td class="absent">{ABSENT_TEXT}</td>')
+                tds.append(_absent_cell(reasons, sample, c.key))
         body.append(f"<tr>{''.join(tds)}</tr>")
     if not body:
         body.append(f'<tr><td class="absent" colspan="{len(table.columns) + 1}">no samples</td></tr>')
+    # headers wrap in a wide table so that it fits the page; if it still does not, the
+    # .scroll box scrolls and shades the edge whose columns are hidden (the visible cue)
+    wide = len(table.columns) > 8
     return (
-        f'<h3 id="{anchor}">{escape(table.title)}</h3><div class="scroll"><table>'
+        f'<h3 id="{anchor}">{escape(table.title)}</h3><div class="scroll"><table class="{"wide" if wide else ""}">'
         f'<thead><tr><th class="text">Sample</th>{head}</tr></thead>'
         f"<tbody>{''.join(body)}</tbody></table></div>"
     )
@@ -268,6 +293,9 @@ def render_html(results: Results, figures: Sequence[FigureFile]) -> str:
             f"{'<h3>Figures</h3>' + figs if figs else ''}</section>"
         )
     overall = "".join(_figure_html(f) for f in figures if f.sample is None)
+    reasons: dict = {}
+    for w in results.warnings:
+        reasons.setdefault((w.sample, w.quantity), w.reason)
     manifest = results.manifest_text or "(manifest not available)"
     return f"""<!DOCTYPE html>
 <html lang="en">
@@ -290,10 +318,11 @@ def render_html(results: Results, figures: Sequence[FigureFile]) -> str:
 <p class="note">Value ± one standard error; the uncertainty is rounded to one significant
 digit (two when that digit is 1, the Particle Data Group convention) and the value to the same
 decimal place; the power of
-ten in a header multiplies every entry of its column; {ABSENT_TEXT} means not determined (see
-warnings).</p>
-{_table_html(table1(results), "table1")}
-{_table_html(table2(results), "table2")}
+ten in a header multiplies every entry of its column; {ABSENT_TEXT}<sup>w</sup> means not determined, for
+the reason its warning gives (hover over the cell, or see Warnings); a plain {ABSENT_TEXT} means
+no measurement of that sample gives the quantity.</p>
+{_table_html(table1(results), "table1", reasons)}
+{_table_html(table2(results), "table2", reasons)}
 </section>
 <section id="warnings"><h2>Warnings</h2>{_warnings_html(results, figures)}</section>
 {''.join(sections)}

@@ -7,6 +7,7 @@ picks the Agg canvas for PNG and the SVG canvas for SVG by itself).
 """
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -135,6 +136,24 @@ def add_colorbar(fig: Figure, mappable: ScalarMappable, ax, label: str):
     return bar
 
 
+def tick_text(value: float) -> str:
+    """One tick style on every log axis: ``0.2``, ``50``, ``5000`` as plain numbers and
+    ``10⁵``, ``2×10⁶`` beyond (``{:g}`` mixed ``100000`` with ``1e+06`` on one axis).
+
+    Examples
+    --------
+    >>> tick_text(0.2), tick_text(5000.0), tick_text(1e5), tick_text(2e6), tick_text(1e-4)
+    ('0.2', '5000', '10⁵', '2×10⁶', '10⁻⁴')
+    """
+    v = float(value)
+    if v == 0 or not math.isfinite(v) or 1e-3 <= abs(v) < 1e4:
+        return f"{v:g}"
+    n = int(math.floor(math.log10(abs(v)) + 1e-9))
+    m = v / 10.0**n
+    power = "10" + str(n).translate(str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻"))
+    return power if abs(m - 1.0) < 1e-6 else f"{m:g}×{power}"
+
+
 def tidy_log_axis(axis) -> None:
     """Plain-number tick labels (``0.2``, ``1``, ``5``) on a logarithmic ``axis``.
 
@@ -142,13 +161,13 @@ def tidy_log_axis(axis) -> None:
     which crowds the small panels of the report; this labels majors and the 2 and 5
     minors with ``{:g}`` and leaves the other minors unlabelled.
     """
-    fmt = mticker.FuncFormatter(lambda v, _pos: f"{v:g}")
+    fmt = mticker.FuncFormatter(lambda v, _pos: tick_text(v))
     axis.set_major_formatter(fmt)
     axis.set_minor_locator(mticker.LogLocator(base=10.0, subs=(2.0, 5.0)))
 
     def minor(value, _pos):
         lo, hi = sorted(axis.get_view_interval())
-        return "" if lo > 0 and hi / lo > 30.0 else f"{value:g}"
+        return "" if lo > 0 and hi / lo > 30.0 else tick_text(value)
 
     axis.set_minor_formatter(mticker.FuncFormatter(minor))
 
@@ -177,14 +196,18 @@ def safe_name(text: object) -> str:
 
 
 def figure_stem(family: str, sample: object, measurement: object) -> str:
-    """Deterministic file stem ``<family>_<sample>_<measurement>``.
+    """Deterministic file stem ``<family>_<sample>_<k>``.
+
+    ``measurement`` is the 0-based index of the measurement; ``k`` counts from 1, as the
+    figure titles and error messages do ("measurement #4" is ``…_4``).
 
     Examples
     --------
     >>> figure_stem("trpl", "QS-4.5", 3)
-    'trpl_QS-4.5_3'
+    'trpl_QS-4.5_4'
     """
-    return "_".join(safe_name(p) for p in (family, sample, measurement))
+    k = measurement + 1 if isinstance(measurement, int) and not isinstance(measurement, bool) else measurement
+    return "_".join(safe_name(p) for p in (family, sample, k))
 
 
 FORMATS = ("png", "svg")

@@ -78,6 +78,7 @@ def run_ta_map(data, o: TAMapOptions, inputs) -> StepResult:
         **common, delay_ps=res.delay_ps, energy_eV=res.energy_eV, net_absorbance=res.net_od,
         ground_state=res.ground_state_od, gain_region_eV=np.reshape(np.asarray(res.gain_region_eV, float), (-1, 2)),
         noise_od=res.noise.value, gain_lifetime_ns=res.lifetime.value if res.lifetime.success else None,
+        gain_lifetime_stderr=res.lifetime.stderr if res.lifetime.success else None,
         gain_peak_eV=res.peak_energy_eV))
     return out
 
@@ -104,6 +105,7 @@ def run_laser_series(data, o: LaserSeriesOptions, inputs) -> StepResult:
         counts=np.asarray(s.counts).tolist(), line_intensity=_nan_to_none(res.line_intensity),
         above=res.above.tolist(), fit=_nan_to_none(res.fit),
         threshold_mJ_cm2=res.threshold.value if res.threshold.success else None,
+        threshold_stderr=res.threshold.stderr if res.threshold.success else None,
         mode_eV=res.mode_eV.tolist(),
         linewidth_meV=res.linewidth.value if res.linewidth.success else None,
     ))

@@ -145,6 +145,8 @@ def run_trpl_series(data, o: TRPLSeriesOptions, inputs) -> StepResult:
         residual_fit=res.residual_fit if ok_xx else None,
         tau_xx_ns=res.tau_xx_ns.value if ok_xx else None,
         tau_x_ns=res.tau_x_ns.value if res.tau_x_ns.success else None,
+        tau_xx_stderr=res.tau_xx_ns.stderr if ok_xx else None,
+        tau_x_stderr=res.tau_x_ns.stderr if res.tau_x_ns.success else None,
     ))
     return out
 

@@ -9,7 +9,34 @@ from ...errors import InputError
 from ...plotdata import PlotData
 from ..style import PANEL_IN
 
-__all__ = ["nonempty", "describe", "require", "spectra", "panel_figure", "figure_title", "NoFigureData"]
+__all__ = ["nonempty", "describe", "require", "spectra", "panel_figure", "figure_title", "NoFigureData",
+           "value_pm", "PER_EV_LABEL"]
+
+PER_EV_LABEL = "PL (counts eV⁻¹)"
+"""Spectra are per unit energy (the Jacobian applied when read on a wavelength axis)."""
+
+
+def value_pm(value: float, stderr: float | None = None, unit: str = "") -> str:
+    """``value ± stderr`` at the precision the error allows (two significant digits of it).
+
+    Uses ``uncertainties``' formatting (``.2uP``): ``value_pm(1.9712, 0.0123)`` is
+    ``"1.971 ± 0.012"``, ``value_pm(2.14e6, 5e4)`` ``"(2.140 ± 0.050)×10⁶"``; without a
+    finite positive error, three significant digits and no ±.
+
+    Examples
+    --------
+    >>> value_pm(1.9712, 0.0123)
+    '1.971 ± 0.012'
+    >>> value_pm(1.97, 0.0, "ns")
+    '1.97 ns'
+    """
+    from uncertainties import ufloat
+
+    tail = f" {unit}" if unit else ""
+    if stderr is None or not np.isfinite(stderr) or stderr <= 0 or not np.isfinite(value):
+        return f"{value:.3g}{tail}"
+    text = format(ufloat(value, stderr), ".2uP").replace("±", " ± ")
+    return text + tail
 
 
 class NoFigureData(InputError):

@@ -14,7 +14,7 @@ from ...plotdata import TAMapPlot
 from ..style import (
     DIVERGING_CMAP, FIT_COLOR, MUTED_COLOR, PANEL_IN, TIME_CMAP, add_colorbar, panel_label,
 )
-from ._common import NoFigureData, figure_title, nonempty
+from ._common import NoFigureData, figure_title, nonempty, value_pm
 
 __all__ = ["plot_ta_map"]
 
@@ -66,14 +66,15 @@ def plot_ta_map(plot: TAMapPlot) -> Figure:
 
     fig = Figure(figsize=(PANEL_IN[0] * 2 + 1.0, PANEL_IN[1] * 1.1), layout="constrained")
     ax, axm = fig.subplots(1, 2)
-    fig.suptitle(figure_title(plot, "Transient absorption gain"),
+    # "gain" only when a ground state makes net gain (A₀ + ΔA < 0) defined
+    fig.suptitle(figure_title(plot, "Transient absorption" if net_is_delta else "Transient absorption gain"),
                  fontsize=9.5, x=0.01, ha="left")
 
     rows = _chosen_rows(delay, wanted)
     if rows:
         shades = [mcolors.to_hex(c) for c in _ramp(len(rows))]
         for colour, i in zip(shades, rows):
-            ax.plot(energy, net[i], color=colour, lw=1.0, label=f"{delay[i]:.4g} ps")
+            ax.plot(energy, net[i], color=colour, lw=1.0, label=delay_text(delay[i]))
     if ground is not None:
         ax.plot(energy, ground, ":", color=MUTED_COLOR, lw=1.0, label="A₀ (ground state)")
     ax.axhline(0.0, color="black", lw=0.7)
@@ -83,33 +84,76 @@ def plot_ta_map(plot: TAMapPlot) -> Figure:
     for region in regions:
         if not np.isfinite(region).all():
             continue
-        region_label = "gain region" + (f" at {bw_delay:.3g} ps" if bw_delay is not None else "")
+        region_label = "gain band" + (f" (at {bw_delay:.3g} ps)" if bw_delay is not None else "")
         ax.axvspan(float(region[0]), float(region[1]), color="#2b6cb0", alpha=0.15, lw=0,
                    label=region_label if first else None)
         first = False
     ax.set(xlabel="Energy (eV)", ylabel=label, title=what if net_is_delta else f"{what} spectra")
-    ax.legend(loc="best", fontsize=6.5)
+    # legend outside the data (below the panel): the spectra fill the axes
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3, fontsize=6, frameon=False)
     panel_label(ax, "a")
 
     finite = net[np.isfinite(net)]
-    halfrange = float(np.max(np.abs(finite))) if finite.size else 1.0
-    norm = mcolors.CenteredNorm(vcenter=0.0, halfrange=halfrange if halfrange > 0 else 1.0)
+    halfrange = _colour_halfrange(finite, noise, net_is_delta)
+    norm = mcolors.CenteredNorm(vcenter=0.0, halfrange=halfrange)
     mesh = axm.pcolormesh(energy, delay, net, cmap=DIVERGING_CMAP, norm=norm, shading="nearest",
                           rasterized=True)
-    # the zero contour marks net gain; on ΔA alone it would only trace noise
-    if not net_is_delta and finite.size and finite.min() < 0.0 < finite.max() and min(net.shape) >= 2:
-        axm.contour(energy, delay, net, levels=[0.0], colors="black", linewidths=0.6)
+    # the zero contour marks net gain; on ΔA alone it would only trace noise. Drawn on the map
+    # smoothed over the noise (3×3 running mean) and only at delay > 0, where gain can exist,
+    # so that noise does not draw a comb of spurious zero crossings
+    if not net_is_delta and finite.size and finite.min() < 0.0 < finite.max() and min(net.shape) >= 3:
+        from scipy.ndimage import uniform_filter
+
+        after = delay > 0
+        smooth = uniform_filter(np.nan_to_num(net[after]), size=3, mode="nearest")
+        # the level is 5 σ of the smoothed map below zero (σ/3 after a 3×3 mean): where A₀ + ΔA ≈ 0
+        # within noise (below the gap) a zero level would trace the noise itself
+        level = -5.0 * noise / 3.0 if noise is not None and np.isfinite(noise) and noise > 0 else 0.0
+        if after.sum() >= 3 and smooth.min() < level:
+            axm.contour(energy, delay[after], smooth, levels=[level], colors="black", linewidths=0.6,
+                        linestyles="solid")
     positive = delay[delay > 0]
     if positive.size and delay.max() / max(positive.min(), 1e-12) > 100.0:
         axm.set_yscale("symlog", linthresh=max(1.0, float(positive.min())))
     if lifetime_ns is not None:
         axm.axhline(lifetime_ns * 1e3, color=FIT_COLOR, ls="--", lw=1.0,
-                    label=f"gain lifetime {lifetime_ns:.3g} ns")
-        axm.legend(loc="lower right")
-    axm.set(xlabel="Energy (eV)", ylabel="Delay (ps)", title="ΔA map" if net_is_delta else "A₀ + ΔA map (contour: 0)")
-    add_colorbar(fig, mesh, axm, label)
+                    label=f"gain lifetime {value_pm(lifetime_ns, plot.gain_lifetime_stderr, 'ns')}")
+        axm.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=6, frameon=False)
+    axm.set(xlabel="Energy (eV)", ylabel="Delay (ps)", title="ΔA map" if net_is_delta else "A₀ + ΔA map (contour: net gain)")
+    bar = fig.colorbar(mesh, ax=axm, pad=0.02, fraction=0.05, aspect=30,
+                       extend="both" if finite.size and np.abs(finite).max() > halfrange else "neither")
+    bar.set_label(label)
     panel_label(axm, "b")
     return fig
+
+
+def delay_text(delay_ps: float) -> str:
+    """A delay as a spectroscopist writes it: ``0.5 ps``, ``150 ps``, ``20 ns`` (no ``2e+04``).
+
+    Examples
+    --------
+    >>> delay_text(0.5), delay_text(1500.0), delay_text(2e4)
+    ('0.5 ps', '1.5 ns', '20 ns')
+    """
+    d = float(delay_ps)
+    return f"{d / 1e3:.3g} ns" if abs(d) >= 1e3 else f"{d:.3g} ps"
+
+
+def _colour_halfrange(finite: np.ndarray, noise: float | None, net_is_delta: bool) -> float:
+    """Half-range of the diverging colour scale.
+
+    On a net-absorbance map A₀ + ΔA the ground state (~1 OD) would set the scale and the
+    gain (~−0.07 OD) would be a faint tint: the scale is set by the most negative value
+    (the deepest gain), at least 3 noise σ, and larger values saturate (the colour bar
+    says so with its extended ends). On ΔA alone the 99.5th percentile of |ΔA|.
+    """
+    if not finite.size:
+        return 1.0
+    if net_is_delta or finite.min() >= 0.0:
+        h = float(np.percentile(np.abs(finite), 99.5))
+    else:
+        h = max(-float(finite.min()), 3.0 * (noise or 0.0))
+    return h if h > 0 and np.isfinite(h) else 1.0
 
 
 def _ramp(n: int):

@@ -16,7 +16,7 @@ from ..style import (
     DATA_COLOR, FIT_COLOR, FLUENCE_CMAP, MUTED_COLOR, TIME_CMAP, add_colorbar,
     fluence_mappable, panel_label,
 )
-from ._common import NoFigureData, nonempty, panel_figure, spectra
+from ._common import NoFigureData, nonempty, panel_figure, spectra, value_pm
 
 __all__ = ["plot_laser_series", "plot_time_series"]
 
@@ -56,9 +56,12 @@ def plot_laser_series(plot: LaserSeriesPlot) -> Figure:
             label = "modes" + (f" (linewidth {linewidth:.3g} meV)" if linewidth is not None else "")
             for k, m in enumerate(modes):
                 ax.axvline(m, color=FIT_COLOR, ls=":", lw=0.8, label=label if k == 0 else None)
-            ax.legend(loc="upper left")
+            ax.legend(loc="upper right", fontsize=6.5)
+            _zoom_on_line(ax, energy, counts, fluence, mappable, modes, linewidth)
         ax.set(xlabel="Energy (eV)", ylabel="Emission (counts)", title="Spectra")
-        add_colorbar(fig, mappable, ax, "Fluence (mJ cm⁻²)")
+        bar = fig.colorbar(mappable, ax=ax, location="top", fraction=0.05, aspect=30, pad=0.01)
+        bar.set_label("Fluence (mJ cm⁻²)", fontsize=7)  # on top: beside panel b it met b's y label
+        bar.ax.tick_params(labelsize=6.5)
         panel_label(ax, "a")
 
     if line is not None:
@@ -74,8 +77,10 @@ def plot_laser_series(plot: LaserSeriesPlot) -> Figure:
             x = np.array([x_lo, float(np.nanmax(fluence))])
             ax.plot(x, slope * x + intercept, "--", color=FIT_COLOR, label="linear fit")
         if threshold is not None:
-            ax.axvline(threshold, color=FIT_COLOR, lw=0.9, label=f"threshold {threshold:.3g} mJ cm⁻²")
-        ax.set(ylabel="Lasing-line intensity (counts)", title="Input–output")
+            ax.axvline(threshold, color=FIT_COLOR, lw=0.9,
+                       label=f"threshold {value_pm(threshold, plot.threshold_stderr, 'mJ cm⁻²')}")
+        # the line intensity is the spectrum integrated over the line in energy: counts × eV
+        ax.set(ylabel="Line intensity\n(counts·eV)", title="Input–output")  # two lines: fits the panel
         ax.legend(loc="upper left")
         panel_label(ax, "b")
         if fit is not None:
@@ -84,11 +89,37 @@ def plot_laser_series(plot: LaserSeriesPlot) -> Figure:
             r.axhline(0.0, color=MUTED_COLOR, lw=0.8)
             r.plot(fluence[sel], line[sel] - (fit[0] * fluence[sel] + fit[1]), ".", color=DATA_COLOR)
             r.set_xlim(ax.get_xlim())
-            r.set(xlabel="Fluence (mJ cm⁻²)", ylabel="data − fit")
+            # labelled inside: a y label on this short panel ran into panel b's long one
+            r.set(xlabel="Fluence (mJ cm⁻²)")
+            r.text(0.01, 0.95, "data − fit", transform=r.transAxes, fontsize=6.5, va="top", ha="left")
             ax.tick_params(labelbottom=False)
         else:
             ax.set_xlabel("Fluence (mJ cm⁻²)")
     return fig
+
+
+def _zoom_on_line(ax, energy, counts, fluence, mappable, modes, linewidth) -> None:
+    """Inset magnifying the strongest lasing mode when it is far narrower than the axis.
+
+    A sub-meV line drawn on a few-hundred-meV axis is one pixel wide; the inset spans
+    ±8 linewidths (at least ±2 meV) around the mode of the highest-fluence spectrum.
+    """
+    width_eV = (linewidth if linewidth is not None and np.isfinite(linewidth) else 1.0) * 1e-3
+    span = float(np.nanmax(energy) - np.nanmin(energy))
+    if span < 20 * width_eV:
+        return
+    top = int(np.argmax(fluence))
+    centre = float(modes[np.argmin(np.abs(modes - energy[np.nanargmax(counts[top])]))])
+    half = max(8 * width_eV, 2e-3)
+    inset = ax.inset_axes([0.06, 0.38, 0.34, 0.45])  # upper left: the legend is upper right
+    sel = (energy >= centre - half) & (energy <= centre + half)
+    for i in np.argsort(fluence)[-3:]:
+        inset.plot(energy[sel], counts[i][sel], color=mappable.to_rgba(fluence[i]), lw=0.9)
+    inset.set_xlim(centre - half, centre + half)
+    inset.set_title(f"zoom ±{half * 1e3:.2g} meV", fontsize=6)
+    inset.tick_params(labelsize=5.5)
+    inset.set_yticks([])
+    inset.xaxis.set_major_locator(__import__("matplotlib").ticker.MaxNLocator(3))
 
 
 def plot_time_series(plot: TimeSeriesPlot) -> Figure:

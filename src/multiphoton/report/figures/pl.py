@@ -16,7 +16,8 @@ from ..style import (
     DATA_COLOR, FIT_COLOR, FLUENCE_CMAP, MUTED_COLOR, PANEL_IN, add_colorbar,
     fluence_mappable, panel_label, tidy_log_axis,
 )
-from ._common import NoFigureData, nonempty, panel_figure, require, spectra
+from ..tables import superscript
+from ._common import PER_EV_LABEL, value_pm, NoFigureData, nonempty, panel_figure, require, spectra
 
 __all__ = ["plot_pl_fluence_series", "plot_pl_spectrum", "plot_pl_order_summary"]
 
@@ -46,7 +47,7 @@ def _fit_line(ax, fluence, slope, intercept, *, color, label, mask=None):
 def _slope_label(slope, stderr):
     if slope is None:
         return None
-    return f"slope {slope:.2f} ± {stderr:.2f}" if stderr is not None else f"slope {slope:.2f}"
+    return f"slope {value_pm(slope, stderr)}"
 
 
 def plot_pl_fluence_series(plot: PLFluenceSeriesPlot) -> Figure:
@@ -84,11 +85,16 @@ def plot_pl_fluence_series(plot: PLFluenceSeriesPlot) -> Figure:
     mappable = fluence_mappable(fluence, cmap=FLUENCE_CMAP)
     if has_spectra:
         order = np.argsort(fluence)
+        # the power of ten goes in the label (a "1e7" offset text sat on the panel letter)
+        peak = float(np.nanmax(np.abs(counts))) if np.isfinite(counts).any() else 0.0
+        k = int(np.floor(np.log10(peak))) if peak > 0 else 0
+        k = k if abs(k) >= 4 else 0
         for i in order:
             colour = mappable.to_rgba(fluence[i])
-            axes["a"].plot(energy, counts[i], color=colour, lw=1.0)
+            axes["a"].plot(energy, counts[i] / 10.0**k, color=colour, lw=1.0)
             axes["b"].plot(energy, _normalised(counts[i]), color=colour, lw=1.0)
-        axes["a"].set(xlabel="Energy (eV)", ylabel="PL (counts)", title="Spectra")
+        axes["a"].set(xlabel="Energy (eV)", title="Spectra",
+                      ylabel=PER_EV_LABEL.replace("(", f"(×10{superscript(k)} ") if k else PER_EV_LABEL)
         axes["b"].set(xlabel="Energy (eV)", ylabel="Normalised PL", title="Normalised")
         panel_label(axes["a"], "a")
         panel_label(axes["b"], "b")
@@ -150,7 +156,7 @@ def plot_pl_spectrum(plot: PLSpectrumPlot) -> Figure:
             half = fwhm / 2000.0
             ax.axvspan(peak - half, peak + half, color=FIT_COLOR, alpha=0.12, lw=0)
         ax.legend(loc="upper right")
-    ax.set(xlabel="Energy (eV)", ylabel="PL (counts)",
+    ax.set(xlabel="Energy (eV)", ylabel=PER_EV_LABEL,
            title=f"PL spectrum — {plot.sample}")
     return fig
 
