@@ -202,7 +202,7 @@ def test_overlap_probe_detects_overlapping_text(tmp_path):
         ax.text(0.5, 0.5, "first label")
         ax.text(0.52, 0.5, "second label")
         _, svg = save_figure(fig, tmp_path, "control")
-    body = (f'<div class="fig" data-name="control">'
+    body = ('<div class="fig" data-name="control">'
             + re.sub(r"^<\?xml[^>]*>\s*(<!DOCTYPE[^>]*>)?", "", svg.read_text(encoding="utf-8")) + "</div>")
     page = tmp_path / "probe.html"
     page.write_text(f"<!DOCTYPE html><html><body>{body}{_PROBE_SVG}</body></html>", encoding="utf-8")

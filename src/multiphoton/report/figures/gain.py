@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 
 from ...plotdata import TAMapPlot
 from ..style import (
-    DIVERGING_CMAP, FIT_COLOR, MUTED_COLOR, PANEL_IN, TIME_CMAP, add_colorbar, panel_label,
+    DIVERGING_CMAP, FIT_COLOR, MUTED_COLOR, PANEL_IN, TIME_CMAP, panel_label,
 )
 from ._common import NoFigureData, figure_title, nonempty, value_pm
 
