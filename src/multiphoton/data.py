@@ -20,6 +20,7 @@ __all__ = [
     "TAMap",
     "Absorption",
     "SpectralTimeSeries",
+    "ZScan",
 ]
 
 
@@ -126,3 +127,16 @@ class SpectralTimeSeries:
     def __post_init__(self):
         for name in ("time_s", "energy_eV", "counts"):
             object.__setattr__(self, name, _ro(getattr(self, name)))
+
+
+@dataclass(frozen=True, eq=False)
+class ZScan:
+    """Open-aperture Z-scan: normalised ``transmittance`` (Z,) at sample positions ``z_mm`` (Z,)."""
+
+    z_mm: np.ndarray
+    transmittance: np.ndarray
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self):
+        object.__setattr__(self, "z_mm", _ro(self.z_mm))
+        object.__setattr__(self, "transmittance", _ro(self.transmittance))

@@ -16,6 +16,7 @@ import numpy as np
 from ..data import Decay, DecaySeries, SpectralTimeSeries, SpectrumSeries
 from ..errors import InputError
 from ..io import tidy
+from ..io.zscan_csv import read_zscan
 from ..io.options import MeasurementOptions
 
 __all__ = ["Loader"]
@@ -30,6 +31,7 @@ _TIDY_READERS: dict[str, Callable] = {
     "irf": tidy.read_decay,
     "ta_map": tidy.read_ta_map,
     "time_series": tidy.read_time_series,
+    "zscan": read_zscan,
 }
 
 

@@ -13,12 +13,13 @@ from .pl import ABSORPTION, PL_FLUENCE_SERIES, PL_SPECTRUM
 from .sample import SAMPLE
 from .tpef import TPEF
 from .trpl import TRPL_SERIES
+from .zscan import ZSCAN
 
 __all__ = ["Step", "StepResult", "STEPS", "SAMPLE", "all_quantities"]
 
 STEPS: dict[str, Step] = {step.kind: step for step in (
     ABSORPTION, PL_SPECTRUM, PL_FLUENCE_SERIES, TPEF, TRPL_SERIES, ASE_SERIES, TA_MAP, LASER_SERIES,
-    TIME_SERIES,
+    TIME_SERIES, ZSCAN,
 )}
 """Measurement kind → its step."""
 
