@@ -269,6 +269,8 @@ def _write_sample(cfg, s, out: pathlib.Path, seed: int, ref: dict):
     meas, tr = meas + m, {**tr, **t}
     m, t, zpar = _write_zscan(x)
     meas, tr = meas + m, {**tr, **t}
+    m, t, sat_mu = _write_trpl_saturation(x)
+    meas, tr = meas + m, {**tr, **t}
     params = {
         "layers": ["CdS", "CdSe", "CdS"], "shell_thickness_nm": thick, "total_volume_nm3": volume,
         "cd_atoms_per_particle": n_cd, "cd_mol_per_L": cd_mol, "particle_mol_per_L": cd_mol / n_cd,
@@ -277,7 +279,7 @@ def _write_sample(cfg, s, out: pathlib.Path, seed: int, ref: dict):
         "quantum_yield": s["quantum_yield"], "loss_per_cm": loss, "ase_peak_eV": e_ase,
         "mean_n_per_mJ2_cm4_2p": n1, "sigma1_cm2_at_1p": sigma1,
         "pl_fluences_mJ_cm2": fl, "pl_local_order": local, "pl_order_used": used.tolist(),
-        "ta_mean_n": n_ta, "trpl_mean_n_peak": mus, "zscan": zpar,
+        "ta_mean_n": n_ta, "trpl_mean_n_peak": mus, "zscan": zpar, "saturation_trpl_mean_n_peak": sat_mu,
         "definitions": {
             "pl_order": "noiseless log-log slope over series points whose local slope >= 1.9",
             "pl_peak_eV": "argmax of the noiseless lowest-fluence spectrum (1e-5 eV grid)",
@@ -507,6 +509,25 @@ def _write_zscan(x: _Sample):
                  path_cm=z["path_cm"], particle_concentration_M=[conc, float(f"{z['rel_conc'] * conc:.3g}")])
     truth = {"beta_cm_per_GW": beta, "sigma2_zscan_GM": s["sigma2_GM"]}
     return meas, truth, {**z, "particle_concentration_M": conc, "beta_cm_per_GW": beta, "n2_cm2_per_W": n2}
+
+
+def _write_trpl_saturation(x: _Sample):
+    """Two-photon TRPL series with absolute amplitudes (one collection setting), ⟨N⟩ 0.25 … 12."""
+    cfg, s, out, seed, key, casc, n2p = x.cfg, x.s, x.out, x.seed, x.key, x.casc, x.n2p
+    t = np.round(np.arange(-10.0, 300.0, 0.2), 4)
+    mus = np.geomspace(0.25, 12.0, 9)
+    fl = _round_sig(np.sqrt(mus / float(n2p(1.0))), 4)
+    mu = n2p(fl)
+    traces = trpl_traces(t, mu, irf_fwhm_ns=cfg["irf_fwhm_ns"], excitation_order=2, **casc)
+    scale = 3e4 / float(traces.max())  # one collection constant for every trace
+    counts = poisson_counts(traces * scale + 4.0, _rng(seed, f"{key}/trpl_saturation"))
+    ff, tt = np.meshgrid(fl, t, indexing="ij")
+    path = f"{key}/trpl_2p_saturation.csv"
+    _write_csv(out / path, ["fluence_mJ_cm2", "time_ns", "counts"], [ff, tt, counts], [".6g", ".4f", ".0f"])
+    meas = _meas("trpl_series", s["id"], file=path, excitation_eV=cfg["pump_2p_eV"], pulse_fwhm_fs=cfg["pulse_fwhm_fs"],
+                 pulse_shape=cfg["pulse_shape"], fluence_rel_uncertainty=0.02)
+    meas[-1:-1] = ["saturation = true", 'provides = ["sigma2_saturation_GM"]']
+    return meas, {"sigma2_saturation_GM": s["sigma2_GM"]}, mu
 
 
 def _write_laser(cfg, out: pathlib.Path, seed: int):

@@ -9,6 +9,7 @@ from ...analysis import powerlaw, spectra
 from ...results import Estimate
 from ...plotdata import PLFluenceSeriesPlot, PLSpectrumPlot
 from ._step import Step, StepResult
+from .saturation import saturation_from_spectra
 
 __all__ = ["ABSORPTION", "PL_SPECTRUM", "PL_FLUENCE_SERIES", "peak", "integrated"]
 
@@ -75,9 +76,13 @@ def run_pl_fluence_series(data, options, inputs) -> StepResult:
         slope_stderr=order.stderr if order.success else None,
         intercept=order.params.get("intercept_log10", (None, None))[0] if order.success else None,
     ))
+    if options.saturation:
+        saturation_from_spectra(s, options, {**inputs, "pl_peak_eV": out.quantities["pl_peak_eV"]}, out)
     return out
 
 
 ABSORPTION = Step(kind="absorption", run=run_absorption, shares=("absorption_spectrum",))
 PL_SPECTRUM = Step(kind="pl_spectrum", run=run_pl_spectrum, provides=("pl_fwhm_meV",), fallback=("pl_peak_eV",))
-PL_FLUENCE_SERIES = Step(kind="pl_fluence_series", run=run_pl_fluence_series, provides=("pl_order", "pl_peak_eV"))
+PL_FLUENCE_SERIES = Step(kind="pl_fluence_series", run=run_pl_fluence_series, needs=("tau_x_global_ns", "tau_xx_global_ns", "tau_x_ns", "tau_xx_ns"),
+                         provides=("pl_order", "pl_peak_eV"),
+                         fallback=("sigma1_saturation_cm2", "sigma2_saturation_GM"))

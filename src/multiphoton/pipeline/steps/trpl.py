@@ -6,6 +6,7 @@ from dataclasses import replace
 import numpy as np
 
 from ...analysis import trpl
+from .saturation import saturation_from_traces
 from ...errors import InputError
 from ...io.options import TRPLSeriesOptions
 from ...plotdata import TRPLPlot
@@ -31,12 +32,16 @@ def _irf_cross_check(s, irf, low, o: TRPLSeriesOptions):
         "irf_shift_ns": fit.irf_shift_ns.value})
 
 
+TAU_QUANTITIES = ("tau_xx_ns", "tau_x_ns", "tau_x_irf_ns", "tau_xx_global_ns", "tau_x_global_ns")
+
+
 def run_trpl_series(data, o: TRPLSeriesOptions, inputs) -> StepResult:
     """τ_XX (``tau_xx_ns``, Klimov differencing; ``tau_xx_global_ns``, cascade fit) and τ_X.
 
     Options: ``window_ns = [start, stop]`` (normalisation window), ``n_low`` (number of
     low-fluence traces), ``high_index`` (trace fitted, in ascending fluence order),
-    ``irf`` (file). τ_X (``tau_x_ns``) is the low-fluence tail after the normalisation
+    ``irf`` (file); ``saturation = true`` adds σ₁ or σ₂ from the late amplitudes
+    (:mod:`multiphoton.pipeline.steps.saturation`). τ_X (``tau_x_ns``) is the low-fluence tail after the normalisation
     window (single excitons only); with an IRF, a reconvolution fit of the whole summed
     low-fluence trace is added as ``tau_x_irf_ns`` (a cross-check, with a message when
     one exponential misfits it).
@@ -44,6 +49,11 @@ def run_trpl_series(data, o: TRPLSeriesOptions, inputs) -> StepResult:
     s = data["file"]
     irf = data.get("irf")
     out = StepResult()
+    known_tau = inputs.get("tau_xx_global_ns") or inputs.get("tau_xx_ns")
+    if o.saturation and known_tau is not None and o.provides is not None and \
+            not set(o.provides) & set(TAU_QUANTITIES):
+        saturation_from_traces(s, o, inputs, None, out)  # only σ asked for: no lifetime fits here
+        return out
     if s.fluence_mJ_cm2.size < 2:
         out.warn("tau_xx_ns", f"{o.where}: only one fluence; the difference "
                  "method needs low- and high-fluence traces")
@@ -59,6 +69,8 @@ def run_trpl_series(data, o: TRPLSeriesOptions, inputs) -> StepResult:
         out.add("tau_x_irf_ns", _irf_cross_check(s, irf, np.asarray(res.low_fluence), o))
     out.add("tau_xx_global_ns", res.tau_xx_global_ns)
     out.add("tau_x_global_ns", res.tau_x_global_ns)
+    if o.saturation:
+        saturation_from_traces(s, o, inputs, res.tau_xx_ns, out)
     ok_xx = res.tau_xx_ns.success
     out.plots.append(TRPLPlot(
         sample=o.sample, measurement=o.index,
@@ -72,5 +84,6 @@ def run_trpl_series(data, o: TRPLSeriesOptions, inputs) -> StepResult:
     return out
 
 
-TRPL_SERIES = Step(kind="trpl_series", run=run_trpl_series,
-                   provides=("tau_xx_ns", "tau_x_ns", "tau_x_irf_ns", "tau_xx_global_ns", "tau_x_global_ns"))
+TRPL_SERIES = Step(kind="trpl_series", run=run_trpl_series, needs=("tau_xx_global_ns", "tau_xx_ns"),
+                   provides=TAU_QUANTITIES,
+                   fallback=("sigma1_saturation_cm2", "sigma2_saturation_GM"))
