@@ -8,6 +8,7 @@ shape, and σ₂ = β hν / N from the particle number density N.
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -27,7 +28,7 @@ __all__ = [
     "sigma2_from_beta_GM",
 ]
 
-_NODES = 48
+_NODES = 24
 
 
 def pulse_time_nodes(pulse_shape: str = "gaussian", *, order: int = _NODES):
@@ -60,6 +61,12 @@ def pulse_time_nodes(pulse_shape: str = "gaussian", *, order: int = _NODES):
     """
     if pulse_shape not in PULSE_SHAPES:
         raise InputError(f"pulse_shape {pulse_shape!r} is not known; use one of {', '.join(PULSE_SHAPES)}.")
+    p, w = _nodes(pulse_shape, int(order))
+    return p.copy(), w.copy()
+
+
+@functools.lru_cache(maxsize=16)
+def _nodes(pulse_shape: str, order: int):
     if pulse_shape == "rect":
         return np.ones(1), np.ones(1)
     if pulse_shape == "gaussian":
@@ -122,7 +129,8 @@ def open_aperture_transmittance(z_mm, q0, *, focus_mm: float = 0.0, rayleigh_mm:
     [0.8598, 1.0]
     """
     z = np.asarray(z_mm, dtype=float)
-    p, w = pulse_time_nodes(pulse_shape)
+    pulse_time_nodes(pulse_shape, order=1)  # validates the shape
+    p, w = _nodes(pulse_shape, _NODES)
     q = float(q0) / (1.0 + ((z - focus_mm) / rayleigh_mm) ** 2)
     qp = q[:, None] * p[None, :]
     # ∫ ln(1+q p) dt / ∫ q p dt = Σ w p·f(qp) / Σ w p with f(x) = ln(1+x)/x
@@ -152,14 +160,27 @@ def effective_length_cm(path_cm, linear_absorbance=0.0):
     >>> round(effective_length_cm(0.1, 0.0), 6), round(effective_length_cm(0.1, 0.1), 6)
     (0.1, 0.089322)
     """
-    if float(getattr(linear_absorbance, "nominal_value", linear_absorbance)) == 0.0:
+    a = float(getattr(linear_absorbance, "nominal_value", linear_absorbance))
+    if not float(getattr(path_cm, "nominal_value", path_cm)) > 0 or not a >= 0:
+        raise InputError(f"path_cm must be > 0 and linear_absorbance >= 0; got {path_cm!r}, {linear_absorbance!r}.")
+    if a == 0.0:
         return path_cm
     od = LN10 * linear_absorbance
     return path_cm * (1.0 - math.e ** (-od)) / od  # works on ufloats too (float ** UFloat)
 
 
-def _design(z, q0, z0, zr, shape):
-    return open_aperture_transmittance(z, q0, focus_mm=z0, rayleigh_mm=zr, pulse_shape=shape)
+def _model_and_slope(z, q0, z0, zr, shape):
+    """T(z) and ∂T/∂q at q = q₀/(1 + x²) (for the analytic Jacobian of the fit)."""
+    p, w = _nodes(shape, _NODES)
+    x = (z - z0) / zr
+    q = q0 / (1.0 + x**2)
+    y = q[:, None] * p[None, :]
+    f = _ln1p_over(y)
+    small = np.abs(y) < 1e-4
+    safe = np.where(small, 1.0, y)
+    df = np.where(small, -0.5 + 2.0 * y / 3.0, (1.0 / (1.0 + safe) - f) / safe)  # d/dy [ln(1+y)/y]
+    norm = float(p @ w)
+    return (p[None, :] * f) @ w / norm, (p[None, :] ** 2 * df) @ w / norm, x
 
 
 def fit_open_aperture(z_mm, transmittance, *, pulse_shape: str = "gaussian", focus_mm: float | None = None,
@@ -226,9 +247,21 @@ def fit_open_aperture(z_mm, transmittance, *, pulse_shape: str = "gaussian", foc
         return x[0], z0, zr
 
     def resid(x):
-        return _design(z, *unpack(x), pulse_shape) - t
+        return _model_and_slope(z, *unpack(x), pulse_shape)[0] - t
 
-    sol = optimize.least_squares(resid, np.clip(x0, lo, hi), bounds=(lo, hi), x_scale="jac", method="trf")
+    def jac(x):
+        q0, z0, zr = unpack(x)
+        _, dt_dq, u = _model_and_slope(z, q0, z0, zr, pulse_shape)
+        den = 1.0 + u**2
+        cols = [dt_dq / den]
+        if focus_mm is None:
+            cols.append(dt_dq * q0 * 2.0 * u / (zr * den**2))
+        if rayleigh_mm is None:
+            cols.append(dt_dq * q0 * 2.0 * u**2 / (zr * den**2))
+        return np.stack(cols, axis=1)
+
+    sol = optimize.least_squares(resid, np.clip(x0, lo, hi), jac=jac, bounds=(lo, hi), x_scale="jac",
+                                 method="trf")
     dof = z.size - len(names)
     chi2 = float(sol.fun @ sol.fun)
     noise = math.sqrt(chi2 / dof)
@@ -269,5 +302,7 @@ def sigma2_from_beta_GM(beta_cm_per_GW, *, excitation_eV, particle_concentration
     >>> f"{sigma2_from_beta_GM(0.04, excitation_eV=1.55, particle_concentration_M=1e-6):.4e}"
     '1.6495e+06'
     """
+    if not float(getattr(particle_concentration_M, "nominal_value", particle_concentration_M)) > 0:
+        raise InputError(f"particle_concentration_M must be > 0; got {particle_concentration_M!r}.")
     n_per_cm3 = particle_concentration_M * AVOGADRO_PER_MOL / 1000.0
     return beta_cm_per_GW * 1e-9 * excitation_eV * ELEMENTARY_CHARGE_C / n_per_cm3 / GM_CM4_S

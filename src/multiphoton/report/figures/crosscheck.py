@@ -54,9 +54,9 @@ def plot_saturation(plot: SaturationPlot) -> Figure:
     ax.errorbar(n, a, yerr=err, fmt="o", ms=3, color=DATA_COLOR, label="data")
     curve_n, curve = nonempty(plot.curve_mean_n), nonempty(plot.curve)
     if curve_n is not None and curve is not None:
-        ax.plot(curve_n, curve, "-", color=FIT_COLOR, label="A_sat · ⟨1 − e^(−N)⟩ over the spot")
+        ax.plot(curve_n, curve, "-", color=FIT_COLOR, label="A_sat · S(⟨N⟩): Poisson model averaged over the spot")
     if plot.a_sat is not None:
-        ax.axhline(plot.a_sat, ls="--", color=MUTED_COLOR, lw=0.8, label="A_sat")
+        ax.axhline(plot.a_sat, ls="--", color=MUTED_COLOR, lw=0.8, label="A_sat (flat-top saturation level)")
     ax.set(xscale="log", xlabel="peak ⟨N⟩", ylabel="amplitude (counts)")
     ax.legend(loc="upper left")
     panel_label(ax, "a")
