@@ -160,7 +160,7 @@ def fit_saturation(fluence_mJ_cm2, amplitude, amplitude_stderr=None, *, order: i
     -----
     Weighted least squares on (A_sat, ln k); σ₁ = k/j, σ₂ = k τ/(g j²) with j the photons
     per cm² per mJ/cm². The data must reach saturation: fails when the highest peak
-    ⟨N⟩ is below 0.3 (the curvature that fixes k is then not resolved).
+    ⟨N⟩ is below 0.3 or k is unresolved (relative stderr > 0.5).
 
     Examples
     --------
@@ -217,9 +217,10 @@ def fit_saturation(fluence_mJ_cm2, amplitude, amplitude_stderr=None, *, order: i
     if not sol.success or not math.isfinite(rel):
         return Estimate(value=float("nan"), stderr=float("nan"), method=method, unit=unit, success=False,
                         message=f"saturation fit did not converge: {sol.message}", details=details)
-    if max_n < 0.3:
+    if max_n < 0.3 or ln_k_err > 0.5:
         return Estimate(value=float("nan"), stderr=float("nan"), method=method, unit=unit, success=False,
-                        message=f"the series reaches only peak <N> = {max_n:.2g} (< 0.3): no saturation to fit",
+                        message=(f"the series reaches only peak <N> = {max_n:.2g} (< 0.3) or the saturation "
+                                 f"fluence is unresolved (relative stderr {ln_k_err:.2g}): no saturation to fit"),
                         details=details, params=params)
     return Estimate(value=value, stderr=value * rel, method=method, unit=unit, reduced_chi2=chi2 / dof,
                     residuals=y - model(sol.x), params=params, details=details)
@@ -252,8 +253,9 @@ def late_amplitudes(time_ns, counts, *, start_ns: float, background_before_ns: f
 
     Notes
     -----
-    For a trial τ_X the amplitudes are linear (weighted by the Poisson variance of the
-    model); τ_X minimises the total χ² (bounded scalar search).
+    For a trial τ_X the amplitudes are linear (unweighted least squares, one design for all
+    traces, so that an error of τ_X is common to all amplitudes); τ_X minimises the total
+    Poisson-weighted χ² (bounded scalar search).
 
     Examples
     --------
@@ -275,13 +277,14 @@ def late_amplitudes(time_ns, counts, *, start_ns: float, background_before_ns: f
     tl, yl = t[late] - start_ns, c[:, late] - bg[:, None]
 
     def amps(tau):
+        # Amplitudes by unweighted least squares on one shared design: an error in τ then shifts
+        # every amplitude by the same factor, which A_sat absorbs (Poisson weights would make the
+        # shift depend on each trace's brightness, an error no per-trace stderr holds).
         e = np.exp(-tl / tau)
-        var = np.maximum(c[:, late], 1.0)
-        for _ in range(3):  # Poisson variance of the model, not of the data (Neyman's χ² is biased low)
-            a = (yl * e / var).sum(axis=1) / ((e * e) / var).sum(axis=1)
-            var = np.maximum(a[:, None] * e + bg[:, None], 1.0)
+        a = (yl @ e) / (e @ e)
+        var = np.maximum(a[:, None] * e + bg[:, None], 1.0)
         chi = (((yl - a[:, None] * e) ** 2) / var).sum()
-        return a, chi, np.sqrt(1.0 / ((e * e) / var).sum(axis=1))
+        return a, chi, np.sqrt((var @ (e * e))) / (e @ e)
 
     span = float(tl.max())
     res = optimize.minimize_scalar(lambda lt: amps(math.exp(lt))[1], bounds=(math.log(span / 100), math.log(span * 20)),
