@@ -331,6 +331,7 @@ def _write_pl_series(x: _Sample):
                   pulse_fwhm_fs=tau_fs, pulse_shape=cfg["pulse_shape"])
     tr["pl_order"] = order_truth
     tr["pl_peak_eV"] = pl_peak
+    tr["biexciton_binding_pl_meV"] = s["biexciton_binding_meV"]  # E_X − E_XX of the model's lines
 
     return meas, tr, (n1, fl, local, used, pl_peak)
 
