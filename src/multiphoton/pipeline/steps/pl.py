@@ -86,7 +86,11 @@ def run_pl_fluence_series(data, options, inputs) -> StepResult:
 def _decomposition(s, o, out: StepResult) -> None:
     """``biexciton_binding_pl_meV`` from the global exciton/biexciton band fit (needs ⟨N⟩ ≳ 0.3)."""
     pk = out.quantities["pl_peak_eV"]
-    order = 2 if (o.excitation_eV is not None and pk.success and o.excitation_eV < pk.value) else 1
+    if o.excitation_eV is None or not pk.success:
+        out.warn("biexciton_binding_pl_meV", f"{o.where}: the excitation order is unknown (needs "
+                 "excitation_eV and a PL peak to compare it with)")
+        return
+    order = 2 if o.excitation_eV < pk.value else 1
     if s.fluence_mJ_cm2.size < 4:
         out.warn("biexciton_binding_pl_meV", f"{o.where}: a PL decomposition needs ≥ 4 spectra")
         return

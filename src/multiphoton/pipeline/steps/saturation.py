@@ -25,7 +25,7 @@ def excitation_order(o, inputs) -> tuple[int | None, str]:
     if o.excitation_eV is None:
         return None, f"{o.where}: saturation needs excitation_eV"
     peak = inputs.get("pl_peak_eV")
-    if peak is None:
+    if peak is None or not peak.success:
         return None, (f"{o.where}: the excitation order is unknown (no pl_peak_eV of the sample to compare "
                       "excitation_eV with); add a pl_spectrum or pl_fluence_series of the sample")
     return (2 if o.excitation_eV < peak.value else 1), ""
