@@ -32,7 +32,8 @@ def plot_zscan(plot: ZScanPlot) -> Figure:
         ax.set_xlabel("z (mm)")
         return fig
     beta = f", β = {plot.beta_cm_per_GW:.3g} cm/GW" if plot.beta_cm_per_GW is not None else ""
-    ax.plot(z, fit, "-", color=FIT_COLOR, label=f"fit: q₀ = {plot.q0:.3g}{beta}")
+    q0 = f": q₀ = {plot.q0:.3g}" if plot.q0 is not None else ""
+    ax.plot(z, fit, "-", color=FIT_COLOR, label=f"fit{q0}{beta}")
     ax.legend(loc="lower right")
     res = axes["r"]
     res.axhline(0.0, color=MUTED_COLOR, lw=0.8)
