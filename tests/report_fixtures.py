@@ -15,6 +15,7 @@ from multiphoton.plotdata import (
     PLOT_TYPES, ASESeriesPlot, LaserSeriesPlot, PlotData, PLFluenceSeriesPlot, PLSpectrumPlot,
     TAMapPlot, TimeSeriesPlot, TPEFPlot, TPEFSpectraPlot, TRPLPlot,
 )
+from multiphoton.plotdata import PLDecompositionPlot, SaturationPlot, ZScanPlot
 from multiphoton.results import Estimate, Results, Warning_
 
 __all__ = ["make_plots", "make_results", "OPTIONAL_KEYS", "REQUIRED_KEYS", "without", "emptied"]
@@ -91,6 +92,30 @@ def make_plots(sample: str = "QS-4.5", *, seed: int = 0) -> list[PlotData]:
             integrated=np.linspace(1, 2, t_s.size).tolist(), mode_time_s=mode_t.tolist(),
             mode_eV=mode_e.tolist(), mode_track=[0] * t_s.size + [1] * (t_s.size - 3),
             drift_meV_per_min=0.33, retention=2.0),
+        *_crosscheck_plots(sample, rng, energy, fluence),
+    ]
+
+
+def _crosscheck_plots(sample, rng, energy, fluence):
+    """Z-scan, saturation and PL-decomposition plots (issue #16)."""
+    z = np.linspace(-20, 20, 41)
+    fit = 1 - 0.15 / (1 + (z / 2.0) ** 2)
+    mu = 0.5 * fluence**2
+    amp = 1e4 * (1 - np.exp(-mu))
+    x_band = np.outer(1 - np.exp(-mu), 1e3 * _gauss(energy, 1.93, 0.04))
+    xx_band = np.outer(1 - np.exp(-mu) * (1 + mu), 1e3 * _gauss(energy, 1.98, 0.04))
+    return [
+        ZScanPlot(sample=sample, measurement=8, z_mm=z.tolist(),
+                  transmittance=(fit + rng.normal(0, 0.003, z.size)).tolist(), fit=fit.tolist(),
+                  q0=0.35, focus_mm=0.0, rayleigh_mm=2.0, beta_cm_per_GW=0.036),
+        SaturationPlot(sample=sample, measurement=9, fluence_mJ_cm2=fluence.tolist(), mean_n=mu.tolist(),
+                       amplitude=amp.tolist(), amplitude_stderr=(0.01 * amp).tolist(),
+                       curve_mean_n=np.geomspace(0.01, 10, 30).tolist(),
+                       curve=(1e4 * -np.expm1(-np.geomspace(0.01, 10, 30))).tolist(), a_sat=1e4, order=2),
+        PLDecompositionPlot(sample=sample, measurement=10, fluence_mJ_cm2=fluence.tolist(),
+                            energy_eV=energy.tolist(), counts=(x_band + xx_band).tolist(),
+                            exciton_band=x_band.tolist(), biexciton_band=xx_band.tolist(), mean_n=mu.tolist(),
+                            exciton_eV=1.93, biexciton_eV=1.98),
     ]
 
 

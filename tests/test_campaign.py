@@ -45,6 +45,15 @@ TOLERANCES = {
     "mode_drift_meV_per_min": (0.01, 0, True),
     "intensity_retention": (0.06, 0, True),
     "shots": (1e-9, 0, False),
+    # second methods (issue #16): Z-scan noise is 0.3 % a point, its stderr mostly the stated
+    # pulse energy, waist and concentration (≈ 4 %); saturation carries the τ_XX of the global
+    # cascade fit (its bias of a few % moves the state weights), so 10 % or 3 stderr
+    "beta_cm_per_GW": (0.03, 0, True),
+    "sigma2_zscan_GM": (0.03, 0, True),
+    "sigma2_saturation_GM": (0.10, 0, True),
+    # the band amplitudes P(N ≥ j) approximate the cascade's time-integrated emission; on the
+    # simulator's spectra that leaves ≲ 1 meV of bias, hence 2 meV or 3 stderr
+    "biexciton_binding_pl_meV": (0, 2.0, True),
 }
 
 # Where the simulator and the analysis disagree by about the method's tolerance (14–25 meV
@@ -109,3 +118,18 @@ def test_truth_recovered(campaign, quantity):
             failures.append(f"{sid}: {v:.6g} ± {s:.2g} vs truth {t:.6g} (tolerance {tol:.3g})")
     assert not failures, f"{quantity}: " + "; ".join(failures)
     assert checked >= 1
+
+
+def test_three_sigma2_methods_agree_and_the_report_shows_it(campaign):
+    # TPEF, Z-scan and saturation measure one σ₂ by independent routes: every pair within
+    # 3 combined stderr, and the report's comparison table lists them as consistent.
+    from multiphoton.report.comparison import compare_methods
+    from multiphoton.results import Results
+
+    root, _, results = campaign
+    rows = [c for c in compare_methods(Results.from_json(results)) if c.key_a.startswith("sigma2")]
+    assert len(rows) == 9  # 3 samples × 3 pairs
+    assert all(abs(c.z) < 3 and not c.warning for c in rows), [(c.sample, c.key_a, c.key_b, c.z) for c in rows]
+    html = (root / "results" / "report.html").read_text(encoding="utf-8")
+    table = html[html.index('id="method-comparison"'):html.index("</table>", html.index('id="method-comparison"'))]
+    assert table.count("sigma2_zscan_GM") >= 6 and "consistent" in table and "⚠" not in table

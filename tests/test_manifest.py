@@ -52,7 +52,8 @@ def test_good_manifest(tmp_path):
     assert meas.pulse_fwhm_fs == 100.0 and meas.pulse_shape == "gaussian" and meas.excitation_eV == 1.55
     assert meas.record() == {"measurement": 1, "kind": "pl_fluence_series", "excitation_eV": 1.55,
                              "pulse_fwhm_fs": 100.0, "pulse_shape": "gaussian", "beam_profile": "gaussian",
-                             "baseline": "wings"}
+                             "baseline": "wings",
+                             "saturation": False, "fluence_rel_uncertainty": 0.0}
 
 
 @pytest.mark.parametrize("edit, match", [

@@ -54,7 +54,7 @@ def test_manifest_and_truth(campaigns):
     assert [s["id"] for s in man["sample"]] == ["QS-4.5", "QS-6.0", "QS-8.2"]
     kinds = {m["kind"] for m in man["measurement"]}
     assert kinds == {"absorption", "pl_fluence_series", "tpef", "trpl_series", "ase_series", "ta_map",
-                     "laser_series", "time_series", "quantum_yield", "knife_edge"}
+                     "laser_series", "time_series", "quantum_yield", "knife_edge", "zscan"}
     for m in man["measurement"]:
         for k in ("file", "sample_2p", "reference_2p", "sample_1p", "reference_1p", "irf", "ground_state",
                   "sample_file", "reference_file"):

@@ -21,6 +21,7 @@ __all__ = [
     "Absorption",
     "SpectralTimeSeries",
     "KnifeEdge",
+    "ZScan",
 ]
 
 
@@ -140,3 +141,16 @@ class KnifeEdge:
     def __post_init__(self):
         object.__setattr__(self, "position_um", _ro(self.position_um))
         object.__setattr__(self, "power", _ro(self.power))
+
+
+@dataclass(frozen=True, eq=False)
+class ZScan:
+    """Open-aperture Z-scan: normalised ``transmittance`` (Z,) at sample positions ``z_mm`` (Z,)."""
+
+    z_mm: np.ndarray
+    transmittance: np.ndarray
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self):
+        object.__setattr__(self, "z_mm", _ro(self.z_mm))
+        object.__setattr__(self, "transmittance", _ro(self.transmittance))

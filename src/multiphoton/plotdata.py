@@ -49,6 +49,9 @@ __all__ = [
     "TimeSeriesPlot",
     "TAGlobalPlot",
     "TPEFSpectraPlot",
+    "ZScanPlot",
+    "SaturationPlot",
+    "PLDecompositionPlot",
     "PLOT_TYPES",
     "plot_from_json",
 ]
@@ -621,10 +624,109 @@ class TAGlobalPlot(PlotData):
     trace_energies_eV: np.ndarray = _array(required=True)
 
 
+@dataclass(frozen=True, kw_only=True, eq=False)
+class ZScanPlot(PlotData):
+    """Open-aperture Z-scan with its fit (family ``zscan``).
+
+    Parameters
+    ----------
+    z_mm : ndarray of shape (Z,)
+        Sample position, mm.
+    transmittance : ndarray of shape (Z,)
+        Normalised transmittance.
+    fit : ndarray of shape (Z,) or None
+        Fitted model at ``z_mm``.
+    q0, focus_mm, rayleigh_mm : float or None
+        Fitted on-axis q₀, focus and Rayleigh range (mm).
+    beta_cm_per_GW : float or None
+        β from the fit.
+    """
+
+    family: ClassVar[str] = "zscan"
+    _AXES: ClassVar[Mapping[str, tuple]] = {"transmittance": ("z_mm",), "fit": ("z_mm",)}
+
+    z_mm: np.ndarray = _array(required=True)
+    transmittance: np.ndarray = _array(required=True)
+    fit: np.ndarray | None = _array()
+    q0: float | None = _number()
+    focus_mm: float | None = _number()
+    rayleigh_mm: float | None = _number()
+    beta_cm_per_GW: float | None = _number()
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class SaturationPlot(PlotData):
+    """Single-exciton amplitude vs peak ⟨N⟩ with the Poisson saturation curve (family ``saturation``).
+
+    Parameters
+    ----------
+    fluence_mJ_cm2 : ndarray of shape (F,)
+        Peak pump fluence, mJ cm⁻².
+    mean_n : ndarray of shape (F,)
+        Peak ⟨N⟩ from the fitted cross section.
+    amplitude, amplitude_stderr : ndarray of shape (F,)
+        Measured single-exciton amplitude (counts) and its noise.
+    curve_mean_n, curve : ndarray of shape (C,) or None
+        The fitted spot-averaged curve A_sat · S(⟨N⟩).
+    a_sat : float or None
+        Saturation amplitude.
+    order : int
+        1 (one-photon) or 2 (two-photon).
+    """
+
+    family: ClassVar[str] = "saturation"
+    _AXES: ClassVar[Mapping[str, tuple]] = {
+        "mean_n": ("fluence_mJ_cm2",), "amplitude": ("fluence_mJ_cm2",),
+        "amplitude_stderr": ("fluence_mJ_cm2",), "curve": ("curve_mean_n",)}
+
+    fluence_mJ_cm2: np.ndarray = _array(required=True)
+    mean_n: np.ndarray = _array(required=True)
+    amplitude: np.ndarray = _array(required=True)
+    amplitude_stderr: np.ndarray | None = _array()
+    curve_mean_n: np.ndarray | None = _array()
+    curve: np.ndarray | None = _array()
+    a_sat: float | None = _number()
+    order: float | None = _number()
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class PLDecompositionPlot(PlotData):
+    """PL spectra vs fluence decomposed into exciton and biexciton bands (family ``pl_decomposition``).
+
+    Parameters
+    ----------
+    fluence_mJ_cm2 : ndarray of shape (F,)
+    energy_eV : ndarray of shape (M,)
+    counts : ndarray of shape (F, M)
+        Measured spectra.
+    exciton_band, biexciton_band : ndarray of shape (F, M)
+        The fitted bands (counts).
+    mean_n : ndarray of shape (F,)
+        Fitted peak ⟨N⟩ of each spectrum.
+    exciton_eV, biexciton_eV : float or None
+        Band centres.
+    """
+
+    family: ClassVar[str] = "pl_decomposition"
+    _AXES: ClassVar[Mapping[str, tuple]] = {
+        "counts": ("fluence_mJ_cm2", "energy_eV"), "exciton_band": ("fluence_mJ_cm2", "energy_eV"),
+        "biexciton_band": ("fluence_mJ_cm2", "energy_eV"), "mean_n": ("fluence_mJ_cm2",)}
+
+    fluence_mJ_cm2: np.ndarray = _array(required=True)
+    energy_eV: np.ndarray = _array(required=True)
+    counts: np.ndarray = _array(float, 2, required=True)
+    exciton_band: np.ndarray | None = _array(float, 2)
+    biexciton_band: np.ndarray | None = _array(float, 2)
+    mean_n: np.ndarray | None = _array()
+    exciton_eV: float | None = _number()
+    biexciton_eV: float | None = _number()
+
+
 PLOT_TYPES: dict[str, type[PlotData]] = {
     cls.family: cls
     for cls in (PLSpectrumPlot, PLFluenceSeriesPlot, TPEFPlot, TPEFSpectraPlot, TRPLPlot, ASESeriesPlot,
-                TAMapPlot, TAGlobalPlot, LaserSeriesPlot, TimeSeriesPlot)
+                TAMapPlot, TAGlobalPlot, LaserSeriesPlot, TimeSeriesPlot, ZScanPlot, SaturationPlot,
+                PLDecompositionPlot)
 }
 """Family name (as in ``plot_data.json``) → its class."""
 

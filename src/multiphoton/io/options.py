@@ -26,7 +26,7 @@ __all__ = [
     "IcpOptions", "SampleOptions", "SeriesFile", "MeasurementOptions",
     "AbsorptionOptions", "PLSpectrumOptions", "PLFluenceSeriesOptions", "TPEFOptions",
     "TRPLSeriesOptions", "ASESeriesOptions", "TAMapOptions", "LaserSeriesOptions",
-    "TimeSeriesOptions", "QuantumYieldOptions", "DilutionFile", "KnifeEdgeOptions", "OPTIONS_BY_KIND", "KINDS", "READER_OPTIONS", "FORMAT_NAMES",
+    "TimeSeriesOptions", "QuantumYieldOptions", "DilutionFile", "KnifeEdgeOptions", "ZScanOptions", "OPTIONS_BY_KIND", "KINDS", "READER_OPTIONS", "FORMAT_NAMES",
     "nominal",
 ]
 
@@ -218,6 +218,9 @@ class PLFluenceSeriesOptions(_Spectral):
     FILES: ClassVar[Mapping[str, str]] = {"file": "", "background": "pl_spectrum"}
     SERIES: ClassVar[str | None] = "fluence_mJ_cm2"
 
+    saturation: bool = opt("bool", False, doc="spectra under identical collection: fit sigma2 from saturation")
+    fluence_rel_uncertainty: float = opt("number", 0.0, ge=0, doc="relative std of the fluence calibration")
+
 
 @dataclass(frozen=True, kw_only=True)
 class TPEFOptions(_Spectral):
@@ -256,6 +259,10 @@ class TRPLSeriesOptions(_Pulsed):
     window_ns: tuple[float, float] | None = opt("pair", None, unit="ns", ge=0)
     n_low: int | None = opt("int", None, ge=1)
     high_index: int | None = opt("int", None, ge=0)
+    saturation: bool = opt("bool", False, doc="traces under identical collection: fit sigma from saturation")
+    fluence_rel_uncertainty: float = opt("number", 0.0, ge=0, doc="relative std of the fluence calibration")
+    late_start_ns: float | None = opt("number", None, unit="ns", gt=0,
+                                      doc="start of the late window of the saturation amplitudes")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -426,11 +433,29 @@ class QuantumYieldOptions(_Pulsed):
                 for k, d in enumerate(getattr(self, f"{who}_dilutions"))}
 
 
+@dataclass(frozen=True, kw_only=True)
+class ZScanOptions(_Pulsed):
+    """``zscan``: open-aperture Z-scan of a solution (β and σ₂ without a reference dye)."""
+
+    KIND: ClassVar[str] = "zscan"
+
+    excitation_eV: float = opt("number", REQUIRED, unit="eV", photon=True)
+    pulse_fwhm_fs: Any = opt("uncertain", REQUIRED, unit="fs", gt=0)
+    pulse_energy_nJ: Any = opt("uncertain", REQUIRED, unit="nJ", gt=0)
+    beam_waist_um: Any = opt("uncertain", REQUIRED, unit="um", gt=0, doc="1/e² intensity radius at focus")
+    path_cm: Any = opt("uncertain", REQUIRED, unit="cm", gt=0)
+    particle_concentration_M: Any = opt("uncertain", REQUIRED, unit="mol/L", gt=0)
+    linear_absorbance: Any = opt("uncertain", 0.0, unit="OD (base 10)", ge=0)
+    focus_mm: float | None = opt("number", None, unit="mm", doc="focus position (fitted when absent)")
+    rayleigh_range_mm: float | None = opt("number", None, unit="mm", gt=0,
+                                          doc="Rayleigh range (fitted when absent)")
+
+
 OPTIONS_BY_KIND: Mapping[str, type[MeasurementOptions]] = {
     cls.KIND: cls for cls in (
         AbsorptionOptions, PLSpectrumOptions, PLFluenceSeriesOptions, TPEFOptions,
         TRPLSeriesOptions, ASESeriesOptions, TAMapOptions, LaserSeriesOptions, TimeSeriesOptions,
-        QuantumYieldOptions, KnifeEdgeOptions,
+        QuantumYieldOptions, KnifeEdgeOptions, ZScanOptions,
     )
 }
 """Measurement kind → its options class."""

@@ -16,6 +16,7 @@ import numpy as np
 from ..data import Decay, DecaySeries, SpectralTimeSeries, SpectrumSeries
 from ..errors import InputError
 from ..io import tidy
+from ..io.zscan_csv import read_zscan
 from ..io.options import MeasurementOptions
 
 __all__ = ["Loader"]
@@ -31,6 +32,7 @@ _TIDY_READERS: dict[str, Callable] = {
     "ta_map": tidy.read_ta_map,
     "time_series": tidy.read_time_series,
     "knife_edge": tidy.read_knife_edge,
+    "zscan": read_zscan,
 }
 
 

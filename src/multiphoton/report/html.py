@@ -16,6 +16,7 @@ from html import escape
 from pathlib import Path
 
 from ..results import Estimate, Results
+from .comparison import comparison_html
 from .figures import FigureFile
 from .style import PNG_DPI
 from .tables import (
@@ -312,7 +313,7 @@ def render_html(results: Results, figures: Sequence[FigureFile]) -> str:
 <header>
 <h1>{escape(name)}</h1>
 <div class="meta">Report by {escape(version)} · {len(samples)} sample(s) · {len(results.warnings)} warning(s)</div>
-<nav><ul><li><a href="#tables">Tables</a></li><li><a href="#warnings">Warnings</a></li>{nav}<li><a href="#all-samples">All samples</a></li><li><a href="#provenance">Provenance</a></li></ul></nav>
+<nav><ul><li><a href="#tables">Tables</a></li><li><a href="#warnings">Warnings</a></li><li><a href="#methods">Method comparison</a></li>{nav}<li><a href="#all-samples">All samples</a></li><li><a href="#provenance">Provenance</a></li></ul></nav>
 </header>
 <section id="tables"><h2>Tables</h2>
 <p class="note">Value ± one standard error; the uncertainty is rounded to one significant
@@ -325,6 +326,7 @@ no measurement of that sample gives the quantity.</p>
 {_table_html(table2(results), "table2", reasons)}
 </section>
 <section id="warnings"><h2>Warnings</h2>{_warnings_html(results, figures)}</section>
+<section id="methods"><h2>Method comparison</h2>{comparison_html(results)}</section>
 {''.join(sections)}
 <section id="all-samples"><h2>All samples</h2>{overall or '<p class="note">No figure over all samples.</p>'}</section>
 <section id="provenance"><h2>Provenance</h2>

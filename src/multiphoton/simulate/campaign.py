@@ -27,6 +27,7 @@ from .quantum_yield import write_quantum_yield
 from .spectra import BandEdge, gaussian_line, pl_spectra
 from .ta import film_absorbance, gain_bandwidth_eV, gain_lifetime_ns, ta_map
 from .trpl import irf_trace, poisson_counts, trpl_traces
+from .zscan import beta_cm_per_GW, zscan_trace
 
 __all__ = ["write_campaign"]
 
@@ -340,6 +341,10 @@ def _write_sample(cfg, s, out: pathlib.Path, seed: int, ref: dict):
     m, t = _write_qy(x, ref)
     qy_params = t.pop("_params")
     meas, tr = meas + m, {**tr, **t}
+    m, t, zpar = _write_zscan(x)
+    meas, tr = meas + m, {**tr, **t}
+    m, t, sat_mu = _write_trpl_saturation(x)
+    meas, tr = meas + m, {**tr, **t}
     params = {
         "layers": ["CdS", "CdSe", "CdS"], "shell_thickness_nm": thick, "total_volume_nm3": volume,
         "cd_atoms_per_particle": n_cd, "cd_mol_per_L": cd_mol, "particle_mol_per_L": cd_mol / n_cd,
@@ -348,7 +353,8 @@ def _write_sample(cfg, s, out: pathlib.Path, seed: int, ref: dict):
         "quantum_yield": s["quantum_yield"], "loss_per_cm": loss, "ase_peak_eV": e_ase,
         "mean_n_per_mJ2_cm4_2p": n1, "sigma1_cm2_at_1p": sigma1,
         "pl_fluences_mJ_cm2": fl, "pl_local_order": local, "pl_order_used": used.tolist(),
-        "ta_mean_n": n_ta, "trpl_mean_n_peak": mus, **qy_params,
+        "ta_mean_n": n_ta, "trpl_mean_n_peak": mus, "zscan": zpar, "saturation_trpl_mean_n_peak": sat_mu,
+        **qy_params,
         "definitions": {
             "pl_order": "noiseless log-log slope over series points whose local slope >= 1.9",
             "pl_peak_eV": "argmax of the noiseless lowest-fluence spectrum (1e-5 eV grid)",
@@ -402,6 +408,7 @@ def _write_pl_series(x: _Sample):
                   pulse_fwhm_fs=tau_fs, pulse_shape=cfg["pulse_shape"])
     tr["pl_order"] = order_truth
     tr["pl_peak_eV"] = pl_peak
+    tr["biexciton_binding_pl_meV"] = s["biexciton_binding_meV"]  # E_X − E_XX of the model's lines
 
     return meas, tr, (n1, fl, local, used, pl_peak)
 
@@ -600,6 +607,59 @@ def _write_knife_edge(lz, sid: str, key: str, out: pathlib.Path, seed: int):
         return energy_uJ * f_rep * 1e-3
 
     return meas, power
+
+
+ZSCAN = {"pulse_energy_nJ": 40.0, "beam_waist_um": 22.0, "path_cm": 0.2, "m2": 1.15, "focus_mm": 0.7,
+         "q0_target": 0.6, "noise": 0.003, "rel_energy": 0.02, "rel_waist": 0.015, "rel_conc": 0.02}
+"""Open-aperture Z-scan of each sample's solution (docs/simulator.md); the concentration is
+chosen per sample so that q₀ ≈ ``q0_target``."""
+
+
+def _write_zscan(x: _Sample):
+    """Open-aperture Z-scan of the solution at the two-photon pump (its own random stream)."""
+    cfg, s, out, seed, key = x.cfg, x.s, x.out, x.seed, x.key
+    z = ZSCAN
+    e2p, tau_fs = cfg["pump_2p_eV"], cfg["pulse_fwhm_fs"]
+    from ..analysis.zscan import peak_intensity_W_cm2  # the truth's I0 convention (E, w0, shape)
+    i0 = peak_intensity_W_cm2(z["pulse_energy_nJ"], z["beam_waist_um"], tau_fs, cfg["pulse_shape"])
+    beta_1 = beta_cm_per_GW(s["sigma2_GM"], excitation_eV=e2p, particle_concentration_M=1.0)
+    conc = float(f"{z['q0_target'] / (beta_1 * 1e-9 * i0 * z['path_cm']):.4g}")
+    beta = beta_cm_per_GW(s["sigma2_GM"], excitation_eV=e2p, particle_concentration_M=conc)
+    pos = np.round(np.linspace(-30.0, 30.0, 201), 4)
+    # nonlinear refraction present in every other sample: invisible to the open aperture
+    n2 = 2e-15 if s["id"].endswith("0") else 0.0
+    clean = zscan_trace(pos, beta_cm_per_GW=beta, pulse_energy_nJ=z["pulse_energy_nJ"],
+                        beam_waist_um=z["beam_waist_um"], pulse_fwhm_fs=tau_fs, path_cm=z["path_cm"],
+                        excitation_eV=e2p, pulse_shape=cfg["pulse_shape"], focus_mm=z["focus_mm"],
+                        m2=z["m2"], n2_cm2_per_W=n2)
+    t = clean + _rng(seed, f"{key}/zscan").normal(0.0, z["noise"], pos.size)
+    _write_csv(out / key / "zscan.csv", ["z_mm", "transmittance"], [pos, t], [".4f", ".6f"])
+    meas = _meas("zscan", s["id"], file=f"{key}/zscan.csv", excitation_eV=e2p, pulse_fwhm_fs=tau_fs,
+                 pulse_shape=cfg["pulse_shape"],
+                 pulse_energy_nJ=[z["pulse_energy_nJ"], z["rel_energy"] * z["pulse_energy_nJ"]],
+                 beam_waist_um=[z["beam_waist_um"], z["rel_waist"] * z["beam_waist_um"]],
+                 path_cm=z["path_cm"], particle_concentration_M=[conc, float(f"{z['rel_conc'] * conc:.3g}")])
+    truth = {"beta_cm_per_GW": beta, "sigma2_zscan_GM": s["sigma2_GM"]}
+    return meas, truth, {**z, "particle_concentration_M": conc, "beta_cm_per_GW": beta, "n2_cm2_per_W": n2}
+
+
+def _write_trpl_saturation(x: _Sample):
+    """Two-photon TRPL series with absolute amplitudes (one collection setting), ⟨N⟩ 0.25 … 12."""
+    cfg, s, out, seed, key, casc, n2p = x.cfg, x.s, x.out, x.seed, x.key, x.casc, x.n2p
+    t = np.round(np.arange(-10.0, 300.0, 0.2), 4)
+    mus = np.geomspace(0.25, 12.0, 9)
+    fl = _round_sig(np.sqrt(mus / float(n2p(1.0))), 4)
+    mu = n2p(fl)
+    traces = trpl_traces(t, mu, irf_fwhm_ns=cfg["irf_fwhm_ns"], excitation_order=2, **casc)
+    scale = 3e4 / float(traces.max())  # one collection constant for every trace
+    counts = poisson_counts(traces * scale + 4.0, _rng(seed, f"{key}/trpl_saturation"))
+    ff, tt = np.meshgrid(fl, t, indexing="ij")
+    path = f"{key}/trpl_2p_saturation.csv"
+    _write_csv(out / path, ["fluence_mJ_cm2", "time_ns", "counts"], [ff, tt, counts], [".6g", ".4f", ".0f"])
+    meas = _meas("trpl_series", s["id"], file=path, excitation_eV=cfg["pump_2p_eV"], pulse_fwhm_fs=cfg["pulse_fwhm_fs"],
+                 pulse_shape=cfg["pulse_shape"], fluence_rel_uncertainty=0.02)
+    meas[-1:-1] = ["saturation = true", 'provides = ["sigma2_saturation_GM"]']
+    return meas, {"sigma2_saturation_GM": s["sigma2_GM"]}, mu
 
 
 def _write_laser(cfg, out: pathlib.Path, seed: int):

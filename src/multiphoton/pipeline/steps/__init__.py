@@ -15,12 +15,13 @@ from .quantum_yield import QUANTUM_YIELD
 from .sample import SAMPLE
 from .tpef import TPEF
 from .trpl import TRPL_SERIES
+from .zscan import ZSCAN
 
 __all__ = ["Step", "StepResult", "STEPS", "SAMPLE", "all_quantities"]
 
 STEPS: dict[str, Step] = {step.kind: step for step in (
     ABSORPTION, PL_SPECTRUM, PL_FLUENCE_SERIES, TPEF, TRPL_SERIES, ASE_SERIES, TA_MAP, LASER_SERIES,
-    TIME_SERIES, QUANTUM_YIELD, KNIFE_EDGE,
+    TIME_SERIES, QUANTUM_YIELD, KNIFE_EDGE, ZSCAN,
 )}
 """Measurement kind → its step."""
 

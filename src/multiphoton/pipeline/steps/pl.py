@@ -5,11 +5,12 @@ from dataclasses import replace
 
 import numpy as np
 
-from ...analysis import powerlaw, spectra
+from ...analysis import pl_bands, powerlaw, spectra
 from ...errors import InputError
 from ...results import Estimate
-from ...plotdata import PLFluenceSeriesPlot, PLSpectrumPlot
+from ...plotdata import PLDecompositionPlot, PLFluenceSeriesPlot, PLSpectrumPlot
 from ._step import Step, StepResult
+from .saturation import saturation_from_spectra
 
 __all__ = ["ABSORPTION", "PL_SPECTRUM", "PL_FLUENCE_SERIES", "peak", "integrated"]
 
@@ -104,7 +105,8 @@ def run_pl_spectrum(data, options, inputs) -> StepResult:
 
 
 def run_pl_fluence_series(data, options, inputs) -> StepResult:
-    """Power-law order (saturation excluded) and the PL peak of the lowest-fluence spectrum.
+    """Power-law order (saturation excluded), the PL peak of the lowest-fluence spectrum, the
+    biexciton binding from the band decomposition and, with ``saturation = true``, σ.
 
     Background, baseline and ``integration_eV`` as for :func:`run_pl_spectrum`, applied to
     every spectrum before the integrals.
@@ -135,9 +137,46 @@ def run_pl_fluence_series(data, options, inputs) -> StepResult:
         slope_stderr=order.stderr if order.success else None,
         intercept=order.params.get("intercept_log10", (None, None))[0] if order.success else None,
     ))
+    if options.saturation:
+        saturation_from_spectra(s, options, {**inputs, "pl_peak_eV": out.quantities["pl_peak_eV"]}, out)
+    _decomposition(s, options, out)
     return out
+
+
+def _decomposition(s, o, out: StepResult) -> None:
+    """``biexciton_binding_pl_meV`` from the global exciton/biexciton band fit (needs ⟨N⟩ ≳ 0.3)."""
+    pk = out.quantities["pl_peak_eV"]
+    if o.excitation_eV is None or not pk.success:
+        out.warn("biexciton_binding_pl_meV", f"{o.where}: the excitation order is unknown (needs "
+                 "excitation_eV and a PL peak to compare it with)")
+        return
+    order = 2 if o.excitation_eV < pk.value else 1
+    if s.fluence_mJ_cm2.size < 4:
+        out.warn("biexciton_binding_pl_meV", f"{o.where}: a PL decomposition needs ≥ 4 spectra")
+        return
+    est = pl_bands.fit_pl_bands(s.fluence_mJ_cm2, s.energy_eV, s.counts, order=order,
+                                beam_profile=o.beam_profile)
+    if not est.success:
+        if est.details.get("max_mean_n", 1.0) < 0.3:
+            return  # a low-fluence series: no biexciton band to expect, nothing to report (contract §5)
+        out.warn("biexciton_binding_pl_meV", f"{o.where}: {est.message}")
+        return
+    out.add("biexciton_binding_pl_meV", replace(est, details={**est.details, "order": order}))
+    e_x, e_xx = est.params["exciton_eV"][0], est.params["biexciton_eV"][0]
+    amps = est.details["amplitudes"]
+    occ = pl_bands.band_occupations(est.params["mean_n_per_unit"][0] * s.fluence_mJ_cm2**order, order=order,
+                                    beam_profile=o.beam_profile)
+    shape_x = pl_bands.band_shape(s.energy_eV, e_x, est.params["exciton_fwhm_eV"][0])
+    shape_xx = pl_bands.band_shape(s.energy_eV, e_xx, est.params["biexciton_fwhm_eV"][0])
+    out.plots.append(PLDecompositionPlot(
+        sample=o.sample, measurement=o.index, fluence_mJ_cm2=s.fluence_mJ_cm2, energy_eV=s.energy_eV,
+        counts=s.counts, exciton_band=amps[0] * occ[:, :1] * shape_x[None, :],
+        biexciton_band=amps[1] * occ[:, 1:2] * shape_xx[None, :],
+        mean_n=est.params["mean_n_per_unit"][0] * s.fluence_mJ_cm2**order, exciton_eV=e_x, biexciton_eV=e_xx))
 
 
 ABSORPTION = Step(kind="absorption", run=run_absorption, shares=("absorption_spectrum",))
 PL_SPECTRUM = Step(kind="pl_spectrum", run=run_pl_spectrum, provides=("pl_fwhm_meV",), fallback=("pl_peak_eV",))
-PL_FLUENCE_SERIES = Step(kind="pl_fluence_series", run=run_pl_fluence_series, provides=("pl_order", "pl_peak_eV"))
+PL_FLUENCE_SERIES = Step(kind="pl_fluence_series", run=run_pl_fluence_series, needs=("tau_x_global_ns", "tau_xx_global_ns", "tau_x_ns", "tau_xx_ns"),
+                         provides=("pl_order", "pl_peak_eV", "biexciton_binding_pl_meV"),
+                         fallback=("sigma1_saturation_cm2", "sigma2_saturation_GM"))

@@ -7,6 +7,7 @@ import numpy as np
 
 from ...analysis import trpl
 from ...analysis.lifetime import decay_lifetime
+from .saturation import saturation_from_traces
 from ...errors import InputError
 from ...results import Estimate
 from ...io.options import TRPLSeriesOptions
@@ -92,6 +93,9 @@ def _single_decay(s, irf, o: TRPLSeriesOptions, out: StepResult) -> StepResult:
     return out
 
 
+TAU_QUANTITIES = ("tau_xx_ns", "tau_x_ns", "tau_x_irf_ns", "tau_xx_global_ns", "tau_x_global_ns")
+
+
 def run_trpl_series(data, o: TRPLSeriesOptions, inputs) -> StepResult:
     """τ_XX (``tau_xx_ns``, Klimov differencing; ``tau_xx_global_ns``, cascade fit) and τ_X.
 
@@ -104,11 +108,17 @@ def run_trpl_series(data, o: TRPLSeriesOptions, inputs) -> StepResult:
     (a warning). One trace (one fluence): ``tau_x_ns`` by
     :func:`~multiphoton.analysis.lifetime.decay_lifetime` (model chosen by AICc). A method
     whose premise fails, or two methods that disagree beyond 3 combined σ, give a warning
-    on the quantity.
+    on the quantity. ``saturation = true`` adds σ₁ or σ₂ from the late amplitudes
+    (:mod:`multiphoton.pipeline.steps.saturation`).
     """
     s = data["file"]
     irf = data.get("irf")
     out = StepResult()
+    known_tau = inputs.get("tau_xx_global_ns") or inputs.get("tau_xx_ns")
+    if o.saturation and known_tau is not None and o.provides is not None and \
+            not set(o.provides) & set(TAU_QUANTITIES):
+        saturation_from_traces(s, o, inputs, None, out)  # only σ asked for: no lifetime fits here
+        return out
     if s.fluence_mJ_cm2.size < 2:
         return _single_decay(s, irf, o, out)
     try:
@@ -136,6 +146,8 @@ def run_trpl_series(data, o: TRPLSeriesOptions, inputs) -> StepResult:
         clash = _disagree(res.tau_x_ns, other, "tau_x") if other is not None else ""
         if clash:
             out.warn("tau_x_ns", f"{o.where}: {clash}")
+    if o.saturation:
+        saturation_from_traces(s, o, inputs, res.tau_xx_ns, out)
     ok_xx = res.tau_xx_ns.success
     out.plots.append(TRPLPlot(
         sample=o.sample, measurement=o.index,
@@ -151,5 +163,6 @@ def run_trpl_series(data, o: TRPLSeriesOptions, inputs) -> StepResult:
     return out
 
 
-TRPL_SERIES = Step(kind="trpl_series", run=run_trpl_series,
-                   provides=("tau_xx_ns", "tau_x_ns", "tau_x_irf_ns", "tau_xx_global_ns", "tau_x_global_ns"))
+TRPL_SERIES = Step(kind="trpl_series", run=run_trpl_series, needs=("tau_xx_global_ns", "tau_xx_ns"),
+                   provides=TAU_QUANTITIES,
+                   fallback=("sigma1_saturation_cm2", "sigma2_saturation_GM"))

@@ -19,6 +19,7 @@ from ...errors import InputError
 from ...plotdata import PlotData
 from ..style import FORMATS, check_formats, figure_stem, figure_style, save_figure
 from .ase import plot_ase_series
+from .crosscheck import plot_pl_decomposition, plot_saturation, plot_zscan
 from .gain import plot_ta_map
 from .ta_global import plot_ta_global
 from .laser import plot_laser_series, plot_time_series
@@ -46,6 +47,9 @@ __all__ = [
     "plot_tpef",
     "plot_tpef_spectra",
     "plot_trpl",
+    "plot_zscan",
+    "plot_saturation",
+    "plot_pl_decomposition",
 ]
 
 PLOTTERS: dict[str, Callable[[PlotData], Figure]] = {
@@ -59,6 +63,9 @@ PLOTTERS: dict[str, Callable[[PlotData], Figure]] = {
     "ta_global": plot_ta_global,
     "laser_series": plot_laser_series,
     "time_series": plot_time_series,
+    "zscan": plot_zscan,
+    "saturation": plot_saturation,
+    "pl_decomposition": plot_pl_decomposition,
 }
 """Plot family (docs/plot-data.md) → function drawing its figure."""
 
@@ -106,6 +113,18 @@ CAPTIONS: dict[str, str] = {
     "time_series": (
         "(a) Spectra over time; (b) tracked lasing-mode energies (colour: mode); "
         "(c) integrated emission over time."
+    ),
+    "zscan": (
+        "Open-aperture Z-scan: normalised transmittance vs sample position with the fit of the "
+        "exact Gaussian-beam model (focus and Rayleigh range fitted unless given); residuals below."
+    ),
+    "saturation": (
+        "Single-exciton amplitude vs peak ⟨N⟩ (from the fitted cross section) with the Poisson "
+        "saturation curve averaged over the pump spot; dashed: the saturation amplitude."
+    ),
+    "pl_decomposition": (
+        "(a) PL spectra coloured by fluence with the global two-band fit (dashed); (b) the "
+        "biexciton band relative to the exciton peak, growing as P(N ≥ 2)."
     ),
     "pl_order": (
         "Integrated PL vs fluence of all samples on log–log axes with their fitted power laws "
