@@ -202,7 +202,7 @@ def test_manifest_gradient_form_and_lab_standards(tmp_path):
 
 def _simulated_qy(tmp_path, seed, gradient):
     """One simulated quantum_yield measurement (the paper-2023 writer), reference QY and indices exact."""
-    from multiphoton.simulate.campaign import _meas, _write_csv
+    from multiphoton.simulate._writing import _meas, _write_csv
     from multiphoton.simulate.quantum_yield import write_quantum_yield
 
     e = np.round(np.arange(1.5, 2.4 + 1e-9, 0.003), 6)

@@ -130,14 +130,12 @@ def biexciton_lifetime(time_ns, fluence_mJ_cm2, counts, *, window_ns=None, n_low
         (the earliest start after which the normalised highest- and lowest-fluence traces
         differ by no significant trend, see Notes); reported in ``window_ns``.
     n_low : int or None
-        Number of lowest-fluence traces averaged as the single-exciton reference. None: the
-        lowest trace plus every next one whose normalised shape agrees with the running
-        mean within noise (χ² test) before the window.
+        Number of lowest-fluence traces averaged as the single-exciton reference. None: the lowest
+        plus each next whose normalised shape agrees with the running mean (χ² test) before the window.
     high_index : int or None
         Index (input order) of the trace fitted; default the highest fluence.
     background_ns : (float, float) or None
-        Window for each trace's constant background; None uses the bins before the rise
-        (at least 5), else no background subtraction (noted).
+        Window for each trace's constant background; None: the bins before the rise (≥ 5, else none).
     fit_start_ns : float or None
         Start of the residual fit (None: the residual's peak plus one rise width).
     global_fit : bool
@@ -212,8 +210,7 @@ def biexciton_lifetime(time_ns, fluence_mJ_cm2, counts, *, window_ns=None, n_low
     notes = []
     _, ipk, t_half, rise = _rise_features(t, c[hi])
     bg, bmask = _backgrounds(t, c, background_ns, t_half, rise, notes)
-    sig, var = c - bg[:, None], np.maximum(c, 1.0)  # signal and its Poisson variance
-    t_pk = t[ipk]
+    sig, var, t_pk = c - bg[:, None], np.maximum(c, 1.0), t[ipk]  # signal, its Poisson variance
     low_order = [int(i) for i in forder if i != hi]
     lowest = low_order[0]
     lo_w, hi_w, win = (_given_window(t, window_ns) if window_ns is not None else
@@ -223,24 +220,33 @@ def biexciton_lifetime(time_ns, fluence_mJ_cm2, counts, *, window_ns=None, n_low
     early = _before_window(t, t_pk, rise, lo_w)
     low_set = _low_fluence_set(nrm, nv, low_order, early, n_low)
     low_mask = np.isin(np.arange(f.size), low_set)
-    context = {"window_ns": [lo_w, hi_w], "window_auto": window_ns is None,
-               "window_trend_sigma": float(trend),
-               "low_fluence_mJ_cm2": [float(f[i]) for i in low_set],
-               "high_fluence_mJ_cm2": float(f[hi]), "background_subtracted": bool(np.any(bmask))}
+    context = _context((lo_w, hi_w), window_ns is None, trend, low_set, f, hi, bmask)
     tau_xx, tr, rr, residual_fit = _klimov_difference(
         t, nrm, nv, s_norm, s_var, hi, low_set, t_pk=t_pk, rise=rise, lo_w=lo_w,
         fit_start_ns=fit_start_ns, details=context)
     tau_x = _low_fluence_tail(t, c, bg, low_set, f, tx_from=lo_w, fallback_from=t_pk + rise)
     gx, gxx, mean_n = _cascade_cross_check(global_fit, tau_x, tau_xx, t, c, t_half, t_pk + rise,
                                            f, n_max)
-    notes += _premise_notes(trend, mean_n, low_set, f)
-    note = "; ".join(notes + _disagreement(tau_xx, gxx))
-    if note and tau_xx.success:
-        tau_xx = replace(tau_xx, message="; ".join(m for m in (tau_xx.message, note) if m))
+    tau_xx, note = _annotate(tau_xx, notes + _premise_notes(trend, mean_n, low_set, f), gxx)
     return BiexcitonResult(
         tau_xx_ns=tau_xx, tau_x_ns=tau_x, tau_xx_global_ns=gxx, tau_x_global_ns=gx,
         mean_n=mean_n, window_ns=(lo_w, hi_w), low_fluence=low_mask, high_index=hi, time_ns=t,
         normalized=nrm, residual_time_ns=tr, residual=rr, residual_fit=residual_fit, note=note)
+
+
+def _context(window, auto: bool, trend, low_set, f, hi, bmask) -> dict:
+    """The ``details`` every τ_XX estimate carries: window, traces used, background."""
+    return {"window_ns": list(window), "window_auto": auto, "window_trend_sigma": float(trend),
+            "low_fluence_mJ_cm2": [float(f[i]) for i in low_set],
+            "high_fluence_mJ_cm2": float(f[hi]), "background_subtracted": bool(np.any(bmask))}
+
+
+def _annotate(tau_xx, notes: list, gxx):
+    """τ_XX with the failed premises and a disagreement with the global fit in its message."""
+    note = "; ".join(notes + _disagreement(tau_xx, gxx))
+    if note and tau_xx.success:
+        tau_xx = replace(tau_xx, message="; ".join(m for m in (tau_xx.message, note) if m))
+    return tau_xx, note
 
 
 def _before_window(t, t_pk, rise, lo_w):

@@ -332,6 +332,32 @@ def _est(value, var, method, unit, *, success=True, message="", chi2=None):
                     reduced_chi2=chi2)
 
 
+def _weighted_varpro(yk, build, theta0, weighting: str, max_nfev):
+    """Variable projection with the requested weights: Neyman (1/√max(y, 1)), uniform, or
+    Poisson maximum likelihood by iterated reweighting with the model (1/√μ, ≤ 30 rounds).
+
+    Returns the solution, amplitudes, basis, derivative, final weights, evaluations,
+    whether it converged and the message.
+    """
+    w = 1.0 / np.sqrt(np.maximum(yk, 1.0)) if weighting != "uniform" else np.ones_like(yk)
+    sol, c, phi, deriv = _varpro(yk, w, build, theta0, max_nfev=max_nfev)
+    nfev = sol.nfev
+    converged, message = bool(sol.success), str(sol.message)
+    if weighting == "poisson-mle":
+        for _ in range(30):
+            mu = phi @ c
+            w = 1.0 / np.sqrt(np.maximum(mu, 1e-2))
+            prev = sol.x
+            sol, c, phi, deriv = _varpro(yk, w, build, prev, max_nfev=max_nfev)
+            nfev += sol.nfev
+            converged, message = converged and bool(sol.success), message if not sol.success else str(sol.message)
+            if np.max(np.abs(sol.x - prev)) < 1e-9:
+                break
+        else:
+            converged, message = False, "Poisson maximum-likelihood reweighting did not settle in 30 rounds"
+    return sol, c, phi, deriv, w, nfev, converged, message
+
+
 def fit_decay(time_ns, counts, *, n_components=1, irf=None, irf_fwhm_ns=None, background=True,
               weighting="poisson-mle", fit_range_ns=None, max_nfev=200) -> DecayFit:
     """Fit a TCSPC decay with exponentials reconvolved with the instrument response.
@@ -433,22 +459,7 @@ def fit_decay(time_ns, counts, *, n_components=1, irf=None, irf_fwhm_ns=None, ba
         if sigma_fixed is None:
             theta0 = np.r_[theta0, math.log(rise / FWHM_PER_SIGMA)]
 
-    w = 1.0 / np.sqrt(np.maximum(yk, 1.0)) if weighting != "uniform" else np.ones_like(yk)
-    sol, c, phi, deriv = _varpro(yk, w, build, theta0, max_nfev=max_nfev)
-    nfev = sol.nfev
-    converged, message = bool(sol.success), str(sol.message)
-    if weighting == "poisson-mle":
-        for _ in range(30):
-            mu = phi @ c
-            w = 1.0 / np.sqrt(np.maximum(mu, 1e-2))
-            prev = sol.x
-            sol, c, phi, deriv = _varpro(yk, w, build, prev, max_nfev=max_nfev)
-            nfev += sol.nfev
-            converged, message = converged and bool(sol.success), message if not sol.success else str(sol.message)
-            if np.max(np.abs(sol.x - prev)) < 1e-9:
-                break
-        else:
-            converged, message = False, "Poisson maximum-likelihood reweighting did not settle in 30 rounds"
+    sol, c, phi, deriv, w, nfev, converged, message = _weighted_varpro(yk, build, theta0, weighting, max_nfev)
     fit = _finish(tk, yk, w, sol.x, c, phi, deriv(c), n=n, irf=irf_y is not None,
                   fit_fwhm=irf_y is None and irf_fwhm_ns is None, background=background,
                   converged=converged, message=message, weighting=weighting,

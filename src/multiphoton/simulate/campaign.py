@@ -11,7 +11,6 @@ import json
 from dataclasses import dataclass
 import math
 import pathlib
-import zlib
 
 import numpy as np
 
@@ -28,46 +27,9 @@ from .spectra import BandEdge, gaussian_line, pl_spectra
 from .ta import film_absorbance, gain_bandwidth_eV, gain_lifetime_ns, ta_map
 from .trpl import irf_trace, poisson_counts, trpl_traces
 from .zscan import beta_cm_per_GW, zscan_trace
+from ._writing import _json_clean, _meas, _num, _rng, _round_sig, _write_csv
 
 __all__ = ["write_campaign"]
-
-
-# ---------------------------------------------------------------- formatting
-
-def _num(x: float) -> str:
-    """Fixed float text: 10 significant digits, always a TOML/JSON float literal."""
-    s = f"{float(x):.10g}"
-    if "e" not in s and "." not in s and "inf" not in s and "nan" not in s:
-        s += ".0"
-    return s
-
-
-def _write_csv(path: pathlib.Path, header: list[str], columns: list[np.ndarray], formats: list[str]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    cols = [np.asarray(c).ravel() for c in columns]
-    lines = [",".join(header)]
-    for row in zip(*cols):
-        lines.append(",".join(format(float(v), f) for v, f in zip(row, formats)))
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
-def _rng(seed: int, name: str) -> np.random.Generator:
-    return np.random.default_rng([int(seed), zlib.crc32(name.encode())])
-
-
-def _spectral_columns(fluence, energy_eV, counts_per_eV, *, wavelength: bool, bin_eV: float, bin_nm: float):
-    """Long-format axis columns; counts per detector bin (per eV or per nm density × bin)."""
-    if wavelength:
-        wl = HC_EV_NM / energy_eV
-        per_nm = counts_per_eV * (HC_EV_NM / wl**2)  # S_λ = S_E · hc/λ²
-        return wl, per_nm * bin_nm
-    return energy_eV, counts_per_eV * bin_eV
-
-
-def _round_sig(x, digits=4):
-    x = np.asarray(x, dtype=float)
-    out = np.array([float(f"{v:.{digits}g}") for v in x.ravel()])
-    return out.reshape(x.shape)
 
 
 # ---------------------------------------------------------------- the campaign
@@ -155,22 +117,6 @@ def write_campaign(preset, out_dir, *, seed: int = 0, irf_grid=None) -> pathlib.
     return manifest
 
 
-def _json_clean(obj):
-    if isinstance(obj, dict):
-        return {k: _json_clean(v) for k, v in obj.items()}
-    if isinstance(obj, np.ndarray):
-        return [_json_clean(v) for v in obj.tolist()]
-    if isinstance(obj, (list, tuple)):
-        return [_json_clean(v) for v in obj]
-    if isinstance(obj, (bool, np.bool_)):
-        return bool(obj)
-    if isinstance(obj, (float, np.floating)):
-        return float(_num(obj)) if math.isfinite(obj) else None
-    if isinstance(obj, np.integer):
-        return int(obj)
-    return obj
-
-
 def _band(cfg, s) -> BandEdge:
     lad = cfg["ladder"]
     return BandEdge(
@@ -178,18 +124,6 @@ def _band(cfg, s) -> BandEdge:
         level_offsets_eV=lad["level_offsets_eV"], level_capacities=lad["level_capacities"],
         level_fwhm_eV=lad["level_fwhm_eV"], pia_per_exciton=s["pia_per_exciton"],
     )
-
-
-def _meas(kind: str, sample: str, **meta) -> list[str]:
-    lines = ["[[measurement]]", f'sample = "{sample}"', f'kind = "{kind}"']
-    for k, v in meta.items():
-        if isinstance(v, str):
-            lines.append(f'{k} = "{v}"')
-        elif isinstance(v, (list, tuple)):
-            lines.append(f"{k} = [{', '.join(_num(x) for x in v)}]")
-        else:
-            lines.append(f"{k} = {_num(v)}")
-    return lines + [""]
 
 
 def _write_reference(cfg, out: pathlib.Path, seed: int) -> dict:
