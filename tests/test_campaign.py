@@ -132,4 +132,8 @@ def test_three_sigma2_methods_agree_and_the_report_shows_it(campaign):
     assert all(abs(c.z) < 3 and not c.warning for c in rows), [(c.sample, c.key_a, c.key_b, c.z) for c in rows]
     html = (root / "results" / "report.html").read_text(encoding="utf-8")
     table = html[html.index('id="method-comparison"'):html.index("</table>", html.index('id="method-comparison"'))]
-    assert table.count("sigma2_zscan_GM") >= 6 and "consistent" in table and "⚠" not in table
+    sigma2_rows = [r for r in table.split("<tr>") if "sigma2_" in r]
+    assert table.count("sigma2_zscan_GM") >= 6 and "consistent" in table
+    assert len(sigma2_rows) >= 9 and not any("⚠" in r for r in sigma2_rows)
+    # (the E_b pair may carry a ⚠: the ASE-peak proxy is biased against the model's E_XX,
+    # docs/calibration.md; flagging it is what the comparison is for)

@@ -35,7 +35,8 @@ def test_same_seed_same_bytes(campaigns):
     fa, fb = _files(a), _files(b)
     assert fa.keys() == fb.keys()
     assert all(fa[k] == fb[k] for k in fa)
-    assert sum(len(v) for v in fa.values()) < 3_000_000
+    # size budget of the bundled campaign (it grew by the Z-scan and saturation series, issue 16)
+    assert sum(len(v) for v in fa.values()) < 3_500_000
 
 
 @pytest.mark.slow

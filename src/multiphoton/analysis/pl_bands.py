@@ -128,7 +128,8 @@ def fit_pl_bands(fluence_mJ_cm2, energy_eV, counts, *, order: int = 2, beam_prof
         ``biexciton_binding_pl_meV`` (negative: repulsive), method ``"pl-decomposition"``;
         ``params``: ``exciton_eV``, ``biexciton_eV``, ``exciton_fwhm_eV``, ``biexciton_fwhm_eV``,
         ``mean_n_per_unit`` (k); ``details``: ``max_mean_n``, ``amplitudes`` (exciton,
-        biexciton, higher), ``stderr_contains``; ``residuals`` of shape (F, M).
+        biexciton, higher), ``stderr_contains``, ``stderr_note`` (what it leaves out);
+        ``residuals`` of shape (F, M).
 
     Notes
     -----
@@ -204,7 +205,9 @@ def fit_pl_bands(fluence_mJ_cm2, energy_eV, counts, *, order: int = 2, beam_prof
               "exciton_fwhm_eV": (float(theta[2]), float(err[2])), "biexciton_fwhm_eV": (float(theta[4]), float(err[4])),
               "mean_n_per_unit": (k, k * float(err[0]))}
     details = {"max_mean_n": max_n, "amplitudes": [float(v) for v in a],
-               "stderr_contains": "spectral noise (quasi-Poisson weights, covariance scaled by the reduced chi2)"}
+               "stderr_contains": ["noise"],
+               "stderr_note": "spectral noise (quasi-Poisson weights, covariance scaled by the reduced chi2); "
+                              "not the band model's bias (up to 2 meV, docs/quantities.md)"}
     fail = None
     if not sol.success or not math.isfinite(var):
         fail = f"PL decomposition did not converge: {sol.message}"

@@ -102,13 +102,18 @@ def _tidy_role(path: Path, header: list[str]) -> tuple[str | None, str | None]:
         return "ta_map", "ta_map"
     if "absorbance" in cols and spectral:
         return "absorption", "absorption"
-    if {"fluence_mJ_cm2", "time_ns", "counts"} <= cols:
+    if {"z_mm", "transmittance"} <= cols:
+        return "zscan", "zscan"
+    if {"position_um", "power"} <= cols:
+        return "knife_edge", "knife_edge"
+    excitation = cols & {"fluence_mJ_cm2", "pulse_energy_uJ", "power_mW"}  # contract section 5
+    if excitation and {"time_ns", "counts"} <= cols:
         return "decay_series", "trpl_series"
     if {"time_ns", "counts"} <= cols:
         return "irf", None
     if {"time_s", "counts"} <= cols and spectral:
         return "time_series", "time_series"
-    if {"fluence_mJ_cm2", "counts"} <= cols and spectral:
+    if excitation and "counts" in cols and spectral:
         for word, kind in (("tpef", "tpef"), ("laser", "laser_series"), ("ase", "ase_series")):
             if word in name:
                 return "spectrum_series", kind
@@ -353,6 +358,13 @@ def _measurement(w: _Writer, sample: str, kind: str, files: list[FileGuess], irf
         for key, todo in (("reference", "the reference dye (standards library, e.g. \"rhodamine-6g\")"),
                           ("excitation_eV", "two-photon excitation photon energy, eV"),
                           ("excitation_1p_eV", "one-photon excitation photon energy, eV")):
+            w.key(key, TODO, todo=todo, where=where)
+    if kind == "zscan":
+        for key, todo in (("excitation_eV", "pump photon energy, eV"), ("pulse_fwhm_fs", "pulse FWHM, fs"),
+                          ("pulse_energy_nJ", "pulse energy [value, std], nJ"),
+                          ("beam_waist_um", "1/e² beam radius at focus [value, std], µm"),
+                          ("path_cm", "cell path length, cm"),
+                          ("particle_concentration_M", "particle concentration [value, std], mol/L")):
             w.key(key, TODO, todo=todo, where=where)
     if kind in ("pl_fluence_series", "ase_series", "laser_series") and "excitation_nm" not in opts:
         w.comment("excitation_eV = …  (optional: the pump photon energy, used for ⟨N⟩)")
