@@ -168,8 +168,10 @@ def _print_warnings(con, warnings) -> None:
 
 
 def _cmd_analyze(args) -> int:
+    from .io.manifest import read_manifest
     from .pipeline import claim_output, protected_paths
 
+    args.manifest = read_manifest(args.manifest)  # parsed once: for the protected inputs and the analysis
     # --out is checked and claimed before any analysis runs (refusals are errors: printed even with --quiet)
     with claim_output(args.out, force=args.force, protect=protected_paths(args.manifest),
                       say=lambda msg: print(f"note: {msg}", file=sys.stderr)):

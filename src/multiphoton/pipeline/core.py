@@ -233,12 +233,14 @@ def _sources(manifest: Manifest) -> list[Path]:
 def protected_paths(manifest_path) -> list[Path]:
     """The manifest and every input file it names: what an output folder must never hold.
 
+    ``manifest_path`` may also be a :class:`~multiphoton.io.manifest.Manifest` already read.
+
     Raises
     ------
     InputError
         The manifest cannot be read (the same error :func:`analyze` would give).
     """
-    return _sources(read_manifest(manifest_path))
+    return _sources(manifest_path if isinstance(manifest_path, Manifest) else read_manifest(manifest_path))
 
 
 def _paths_as_written(manifest: Manifest) -> dict[Path, str]:
@@ -277,8 +279,8 @@ def analyze(manifest_path, *, only: Iterable[str] | None = None, samples: Iterab
 
     Parameters
     ----------
-    manifest_path : path-like
-        The experiment TOML (data contract section 2).
+    manifest_path : path-like or Manifest
+        The experiment TOML (data contract section 2), or the Manifest read from it.
     only : iterable of str, optional
         Keep only these quantities in the Results (every analysis still runs, since
         some need others: ⟨N⟩ at threshold needs σ₂). Unknown names are refused.
@@ -298,7 +300,7 @@ def analyze(manifest_path, *, only: Iterable[str] | None = None, samples: Iterab
     UsageError
         An unknown name in ``only`` or ``samples``.
     """
-    manifest = read_manifest(manifest_path)
+    manifest = manifest_path if isinstance(manifest_path, Manifest) else read_manifest(manifest_path)
     only = None if only is None else list(only)
     samples = None if samples is None else list(dict.fromkeys(samples))
     _check_selection(manifest, only, samples)
