@@ -396,9 +396,12 @@ def _write_tpef(x: _Sample, ref: dict, n1: float):
 
 
 def _write_qy(x: _Sample, ref: dict):
-    """Relative quantum yield against R6G in ethanol (gradient; single point for the 2nd sample)."""
+    """Relative quantum yield against R6G in ethanol (gradient; single point for the 2nd sample).
+
+    A one-sample campaign (the calibration harness) uses the gradient method."""
     low = pl_spectra(x.e_pl, [0.01], x.band, excitation_order=1, **x.casc)[0]
-    gradient = x.s["id"] != x.cfg["samples"][1]["id"]
+    ids = [s["id"] for s in x.cfg["samples"]]
+    gradient = len(ids) < 2 or x.s["id"] != ids[1]
     return write_quantum_yield(
         x.out, x.key, x.s["id"], x.seed, sample_energy_eV=x.e_pl, sample_shape=low / np.trapezoid(low, x.e_pl),
         sample_qy=x.s["quantum_yield"], reference_energy_eV=ref["energy_eV"], reference_shape=ref["shape"],
