@@ -75,3 +75,60 @@ def test_svg_only_figures_are_embedded_in_the_report(tmp_path):
     fig = render_figures(PLOTS[:1], tmp_path, formats="svg", processes=1)[0]
     html = _figure_html(fig)
     assert fig.png is None and 'src="data:image/svg+xml;base64,' in html and "not drawn" not in html
+
+
+def test_a_stream_fed_in_batches_writes_the_same_files(tmp_path):
+    from multiphoton.report.figures.stream import FigureStream
+
+    one, two = tmp_path / "one", tmp_path / "two"
+    one.mkdir()
+    two.mkdir()
+    a = render_figures(PLOTS, one, formats="png", processes=1)
+    with FigureStream("png", workers=1) as stream:
+        half = len(PLOTS) // 2
+        stream.submit(PLOTS[:half])   # as after the first sample's analysis
+        stream.submit(PLOTS[half:])
+        b = stream.finish(two)
+        staging = stream.staging
+    assert [f.stem for f in a[:len(PLOTS)]] == [f.stem for f in b]
+    for f in b:
+        assert f.png.parent == two and f.png.read_bytes() == (one / f.png.name).read_bytes()
+    assert not staging.exists()
+
+
+def test_a_stream_left_without_finish_stops_its_workers(tmp_path):
+    from multiphoton.report.figures.stream import FigureStream
+
+    with pytest.raises(RuntimeError, match="analysis failed"):
+        with FigureStream("png", workers=1) as stream:
+            stream.submit(PLOTS)
+            procs = [w.proc for w in stream._workers]
+            raise RuntimeError("analysis failed")
+    assert all(p.poll() is not None for p in procs)      # no worker left running
+    assert not stream.staging.exists()                   # nothing left behind
+
+
+def test_a_worker_that_dies_mid_stream_has_its_plots_drawn_here(tmp_path, caplog):
+    from multiphoton.report.figures.stream import FigureStream
+
+    with FigureStream("png", workers=1) as stream:
+        stream._workers[0].proc.kill()
+        stream.submit(PLOTS)
+        out = stream.finish(tmp_path)
+    assert [f.png.exists() for f in out] == [True] * len(PLOTS)
+    assert "figure worker failed" in caplog.text
+
+
+def test_analyze_hands_each_samples_plots_over_as_it_ends(tmp_path):
+    from multiphoton.pipeline import analyze
+    from multiphoton.simulate.campaign import write_campaign
+    from multiphoton.simulate.presets import PRESETS
+
+    cfg = dict(PRESETS["paper-2023"])
+    manifest = write_campaign(cfg, tmp_path / "c", seed=3)
+    batches = []
+    res = analyze(manifest, only=["pl_peak_eV"], samples=["QS-4.5", "QS-6.0"],
+                  on_sample=lambda plots: batches.append(list(plots)))
+    assert len(batches) == len(res.samples) == 2
+    assert [p for b in batches for p in b] == res.plots
+    assert all({p.sample for p in b} == {s} for b, s in zip(batches, res.samples))

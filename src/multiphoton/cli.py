@@ -178,6 +178,18 @@ def _cmd_analyze(args) -> int:
         return _analyze_into(args)
 
 
+def _figure_stream(report):
+    """A FigureStream drawing figures on the idle cores while the analysis runs (the
+    analysis itself is one thread), or a null context without a report or spare core."""
+    import contextlib
+
+    from .report.figures.stream import FigureStream, default_workers
+
+    if not report or default_workers() == 0:
+        return contextlib.nullcontext()
+    return FigureStream(report)
+
+
 def _analyze_into(args) -> int:
     from .pipeline import analyze, write_outputs
 
@@ -187,12 +199,13 @@ def _analyze_into(args) -> int:
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                  console=con, transient=True, disable=args.quiet) as prog:
+                  console=con, transient=True, disable=args.quiet) as prog, _figure_stream(report) as stream:
         task = prog.add_task("reading manifest", total=None)
         results = analyze(args.manifest, only=only, samples=args.sample,
-                          progress=lambda label: prog.update(task, description=label))
+                          progress=lambda label: prog.update(task, description=label),
+                          on_sample=None if stream is None else stream.submit)
         prog.update(task, description="writing results, figures and report")
-        paths = write_outputs(results, args.out, force=args.force, report=report)
+        paths = write_outputs(results, args.out, force=args.force, report=report, figures=stream)
     if args.quiet:
         return 0
     _print_warnings(con, results.warnings)

@@ -274,7 +274,8 @@ def _paths_as_written(manifest: Manifest) -> dict[Path, str]:
 
 
 def analyze(manifest_path, *, only: Iterable[str] | None = None, samples: Iterable[str] | None = None,
-            progress: Callable[[str], None] | None = None) -> Results:
+            progress: Callable[[str], None] | None = None,
+            on_sample: Callable[[list], None] | None = None) -> Results:
     """Run every analysis the manifest's measurements allow.
 
     Parameters
@@ -288,6 +289,10 @@ def analyze(manifest_path, *, only: Iterable[str] | None = None, samples: Iterab
         Analyse only these sample ids.
     progress : callable, optional
         Called with a short label before each step.
+    on_sample : callable, optional
+        Called with the list of plots (PlotData) of each sample as soon as its analysis
+        ends, e.g. :meth:`FigureStream.submit <multiphoton.report.figures.stream.FigureStream.submit>`,
+        which draws them while the next sample is analysed.
 
     Returns
     -------
@@ -310,7 +315,10 @@ def analyze(manifest_path, *, only: Iterable[str] | None = None, samples: Iterab
     loader = Loader()
     with single_blas_thread():  # small matrices throughout: one BLAS thread (multiphoton.blas)
         for sid, nodes in planned.items():
+            first = len(results.plots)
             _run_sample(sid, nodes, loader, results, progress)
+            if on_sample is not None:
+                on_sample(results.plots[first:])
     results.inputs.extend(_inputs(manifest, planned))
     results.sources = _sources(manifest)
     if only is not None:

@@ -315,7 +315,7 @@ def mark_output(folder) -> None:
                                        encoding="utf-8")
 
 
-def _write_files(results: Results, tmp: Path, report) -> None:
+def _write_files(results: Results, tmp: Path, report, figures=None) -> None:
     (tmp / "results.json").write_text(json.dumps(results.to_json(), indent=2, allow_nan=False) + "\n",
                                       encoding="utf-8")
     (tmp / "plot_data.json").write_text(json.dumps(results.plots_to_json(), allow_nan=False) + "\n",
@@ -325,11 +325,11 @@ def _write_files(results: Results, tmp: Path, report) -> None:
         from ..report import write_report
 
         # ``report`` is True (the default figure formats) or the formats, e.g. ("png",)
-        write_report(results, tmp, **({} if report is True else {"formats": tuple(report)}))
+        write_report(results, tmp, stream=figures, **({} if report is True else {"formats": tuple(report)}))
 
 
 def write_outputs(results: Results, out_dir, *, force: bool = False, report=True,
-                  say: Callable[[str], None] | None = None) -> dict[str, Path]:
+                  say: Callable[[str], None] | None = None, figures=None) -> dict[str, Path]:
     """Write results.json, plot_data.json, manifest.toml and the report into ``out_dir`` atomically.
 
     The folder is claimed (:func:`claim_output`, with ``results.sources`` — the manifest
@@ -349,6 +349,8 @@ def write_outputs(results: Results, out_dir, *, force: bool = False, report=True
         (results only), or the figure formats, e.g. ``("png",)`` (``--figures``).
     say : callable, optional
         Told of stale locks and temporary folders removed (default: the log).
+    figures : FigureStream, optional
+        The stream that drew the figures while the analysis ran (with ``report``).
 
     Returns
     -------
@@ -369,7 +371,7 @@ def write_outputs(results: Results, out_dir, *, force: bool = False, report=True
             raise _os_error(exc, out, "create a temporary folder beside it") from None
         try:
             mark_output(tmp)
-            _write_files(results, tmp, report)
+            _write_files(results, tmp, report, figures)
             if out.exists() and any(out.iterdir()):
                 trash = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-{os.getpid()}-", dir=out.parent))
                 os.replace(out, trash / out.name)

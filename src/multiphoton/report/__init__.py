@@ -13,7 +13,7 @@ from pathlib import Path
 from ..errors import InputError
 from ..plotdata import PlotData, plot_from_json
 from ..results import RESULTS_SCHEMA, Results
-from .figures import render_figures
+from .figures import _default_processes, _summary, render_figures
 from .style import FORMATS
 from .html import render_html
 from .tables import render_terminal, table1, table2, write_table_csv
@@ -37,7 +37,7 @@ MANIFEST_NAME = "manifest.toml"
 
 
 def write_report(results: Results, out_dir: str | Path, *, formats=FORMATS,
-                 processes: int | None = None) -> dict[str, Path]:
+                 processes: int | None = None, stream=None) -> dict[str, Path]:
     """Write the tables, figures and ``report.html`` of ``results`` into ``out_dir``.
 
     Parameters
@@ -53,6 +53,11 @@ def write_report(results: Results, out_dir: str | Path, *, formats=FORMATS,
     processes : int, optional
         Processes drawing figures of different samples at once (default: one per core);
         see :func:`multiphoton.report.figures.render_figures`.
+    stream : FigureStream, optional
+        A :class:`~multiphoton.report.figures.stream.FigureStream` that was fed the
+        plots while the analysis ran (``multiphoton analyze``); its figures are
+        collected instead of drawn anew (plots it was not given are submitted now), and
+        ``formats`` and ``processes`` are then the stream's.
 
     Returns
     -------
@@ -77,8 +82,18 @@ def write_report(results: Results, out_dir: str | Path, *, formats=FORMATS,
     written["table2.csv"] = write_table_csv(table2(results), out_dir / "table2.csv")
     fig_dir = out_dir / "figures"
     fig_dir.mkdir(exist_ok=True)
-    figures = render_figures(results.plots, fig_dir, formats=formats, processes=processes)
-    figures += _across_samples(results, fig_dir, formats)
+    if stream is None:
+        from .figures.stream import FigureStream
+
+        n = _default_processes(len(results.plots)) if processes is None else max(1, int(processes))
+        stream = FigureStream(formats, workers=n - 1)
+        stream.submit(results.plots)
+    with stream:
+        stream.submit(results.plots[len(stream.jobs):])
+        figures, extra = stream.finish(fig_dir, also=lambda: (
+            _summary(results.plots, fig_dir, stream.formats), _across_samples(results, fig_dir, stream.formats)))
+    summary, across = extra
+    figures += ([] if summary is None else [summary]) + across
     for fig in figures:
         for path in (fig.png, fig.svg):
             if path is not None:

@@ -242,9 +242,9 @@ def save_figure(fig: Figure, directory: str | Path, stem: str,
                 formats=FORMATS) -> tuple[Path | None, Path | None]:
     """Save ``fig`` as ``<stem>.png`` (:data:`PNG_DPI`) and/or ``<stem>.svg`` in ``directory``.
 
-    The layout (constrained layout, the costly part) is computed once, while the first
-    file is drawn, and then frozen, so the second format reuses it instead of laying
-    the figure out again. Metadata that changes between runs (dates, software version)
+    The layout (constrained layout, the costly part) is computed once, before the
+    first file is drawn, and then frozen, so neither format lays the figure out again
+    or draws it twice. Metadata that changes between runs (dates, software version)
     is left out so that the same figure data gives the same files.
 
     Returns
@@ -256,12 +256,16 @@ def save_figure(fig: Figure, directory: str | Path, stem: str,
     directory = Path(directory)
     png = directory / f"{stem}.png" if "png" in formats else None
     svg = directory / f"{stem}.svg" if "svg" in formats else None
+    engine = fig.get_layout_engine()
+    if engine is not None:
+        # Lay out once, here, then save without a layout engine: with one, every savefig
+        # draws the figure once more (invisibly) before drawing it into the file.
+        fig.set_dpi(PNG_DPI if png is not None else fig.dpi)
+        engine.execute(fig)
+        fig.set_layout_engine(None)
     if png is not None:
         fig.savefig(png, format="png", dpi=PNG_DPI, metadata={"Software": None})
     if svg is not None:
-        if png is not None:
-            # Positions were computed by the PNG draw: keep them (layout once).
-            fig.set_layout_engine("none")
         fig.savefig(svg, format="svg", metadata={"Date": None, "Creator": None})
     return png, svg
 

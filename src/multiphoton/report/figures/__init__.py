@@ -4,7 +4,8 @@
 
 :func:`render_figures` draws every plot, plus the all-samples PL-order panel,
 and saves each as PNG and SVG (or the formats asked for) named
-``<family>_<sample>_<measurement>``, several samples at once in worker processes.
+``<family>_<sample>_<measurement>``, several at once in worker processes
+(:class:`.stream.FigureStream`, which ``analyze`` feeds while it still analyses).
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from matplotlib.figure import Figure
 
 from ...errors import InputError
 from ...plotdata import PlotData
-from ..style import FORMATS, check_formats, figure_stem, figure_style, save_figure
+from ..style import FORMATS, check_formats, figure_style, save_figure
 from .ase import plot_ase_series
 from .crosscheck import plot_pl_decomposition, plot_saturation, plot_zscan
 from .gain import plot_ta_map
@@ -26,6 +27,7 @@ from .laser import plot_laser_series, plot_time_series
 from .pl import plot_pl_fluence_series, plot_pl_order_summary, plot_pl_spectrum
 from .tpef import plot_tpef, plot_tpef_spectra
 from .trpl import plot_trpl
+from .stream import default_workers, render_stream
 
 logger = logging.getLogger(__name__)
 
@@ -168,14 +170,6 @@ def draw(plot: PlotData) -> Figure:
     return PLOTTERS[family](plot)
 
 
-def _unique(stem: str, seen: set[str]) -> str:
-    base, k = stem, 2
-    while stem in seen:
-        stem, k = f"{base}-{k}", k + 1
-    seen.add(stem)
-    return stem
-
-
 def _render_one(stem: str, plot: PlotData, directory: str, formats: tuple[str, ...]):
     """Draw and save one plot: ``(png, svg, note)`` (the paths None and a note if not drawn)."""
     with figure_style():
@@ -187,27 +181,9 @@ def _render_one(stem: str, plot: PlotData, directory: str, formats: tuple[str, .
     return png, svg, ""
 
 
-def _render_chunk(jobs, directory, formats):
-    """Worker-process entry: render ``jobs`` (a list of ``(stem, plot)``) in order."""
-    return [_render_one(stem, plot, directory, formats) for stem, plot in jobs]
-
-
-def _chunks(n_jobs: int, n: int) -> list[list[int]]:
-    """Job indices ``0 … n_jobs−1`` in ``n`` contiguous groups of near-equal size (plots
-    come sample by sample, so a group holds whole samples or runs of one)."""
-    bounds = [round(k * n_jobs / n) for k in range(n + 1)]
-    return [list(range(a, b)) for a, b in zip(bounds, bounds[1:]) if b > a]
-
-
 def _default_processes(n_plots: int) -> int:
-    import multiprocessing
-    import os
-
-    if multiprocessing.current_process().daemon:  # e.g. a Dask worker: no children allowed
-        return 1
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     # A worker interpreter costs about as much to start as drawing two or three figures.
-    return max(1, min(n_plots // _MIN_PLOTS_PER_PROCESS, cores or 1))
+    return max(1, min(n_plots // _MIN_PLOTS_PER_PROCESS, default_workers() + 1))
 
 
 _MIN_PLOTS_PER_PROCESS = 4
@@ -227,9 +203,10 @@ def render_figures(plots: Sequence[PlotData], directory: str | Path, *, formats=
         ``("png", "svg")`` (default), ``"png"`` or ``"svg"``; each figure is laid out once
         for all of them (:func:`multiphoton.report.style.save_figure`).
     processes : int, optional
-        Processes drawing at once, each taking a run of consecutive plots (default: one
-        per core, with at least four plots each; 1 inside a daemonic process such as a
-        Dask worker). This process draws one share itself while the others draw theirs.
+        Processes drawing at once, each taking the next plot when it is free (default:
+        one per core, with at least four plots each; 1 inside a daemonic process such as
+        a Dask worker): this one and ``processes − 1`` worker interpreters
+        (:mod:`.stream`). This process draws the all-samples panel first.
 
     Returns
     -------
@@ -241,22 +218,10 @@ def render_figures(plots: Sequence[PlotData], directory: str | Path, *, formats=
     """
     directory = Path(directory)
     formats = check_formats(formats)
-    seen: set[str] = set()
-    jobs = [(_unique(figure_stem(p.family, p.sample, p.measurement), seen), p) for p in plots]
-    n = _default_processes(len(jobs)) if processes is None else max(1, int(processes))
-    groups = _chunks(len(jobs), n)
-    if len(groups) > 1:  # the summary panel is drawn here while the workers draw theirs
-        drawn, summary = _render_parallel(jobs, groups, directory, formats,
-                                          also=lambda: _summary(plots, directory, formats))
-    else:
-        drawn = {k: _render_one(stem, plot, directory, formats) for k, (stem, plot) in enumerate(jobs)}
-        summary = _summary(plots, directory, formats)
-    out = []
-    for k, (stem, plot) in enumerate(jobs):
-        png, svg, note = drawn[k]
-        out.append(FigureFile(stem, plot.family, plot.sample, plot.measurement,
-                              CAPTIONS.get(plot.family, ""), png, svg, note))
-    return out + ([] if summary is None else [summary])
+    n = _default_processes(len(plots)) if processes is None else max(1, int(processes))
+    drawn, summary = render_stream(plots, directory, formats=formats, workers=n - 1,
+                                   also=lambda: _summary(plots, directory, formats))
+    return drawn + ([] if summary is None else [summary])
 
 
 def _summary(plots, directory, formats) -> FigureFile | None:
@@ -271,51 +236,3 @@ def _summary(plots, directory, formats) -> FigureFile | None:
             return None
         png, svg = save_figure(fig, directory, SUMMARY_STEM, formats)
     return FigureFile(SUMMARY_STEM, "pl_order", None, None, CAPTIONS["pl_order"], png, svg)
-
-
-def _render_parallel(jobs, groups, directory, formats, also):
-    """Groups 1… in worker interpreters (:mod:`._worker`), group 0 and ``also()`` in this
-    process; returns ``({job index: (png, svg, note)}, also())``.
-
-    A worker that fails (it could not start, or died) has its group drawn here
-    afterwards, so the files are the same either way.
-    """
-    import os
-    import pickle
-    import subprocess
-    import sys
-    import tempfile
-
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)  # import what this process imports
-    workers = []
-    for g in groups[1:]:
-        payload = pickle.dumps(([jobs[k] for k in g], str(directory), formats))
-        err = tempfile.TemporaryFile()  # a file, not a pipe: a chatty worker cannot block
-        try:
-            proc = subprocess.Popen([sys.executable, "-m", f"{__name__}._worker"], env=env,
-                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err)
-            proc.stdin.write(payload)
-            proc.stdin.close()
-        except OSError as exc:
-            logger.warning("figure worker could not start (%s); drawing here instead", exc)
-            proc = None
-        workers.append((g, proc, err))
-    drawn = {k: _render_one(*jobs[k], directory, formats) for k in groups[0]}
-    extra = also()
-    for g, proc, err in workers:
-        result = None
-        if proc is not None:
-            out = proc.stdout.read()
-            proc.stdout.close()
-            if proc.wait() == 0:
-                result = pickle.loads(out)
-            else:
-                err.seek(0)
-                logger.warning("figure worker failed (exit %s): %s; drawing here instead",
-                               proc.returncode, err.read().decode(errors="replace")[-500:])
-        err.close()
-        if result is None:
-            result = [_render_one(*jobs[k], directory, formats) for k in g]
-        drawn.update(zip(g, result))
-    return drawn, extra

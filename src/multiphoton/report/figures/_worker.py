@@ -1,9 +1,9 @@
-"""Worker process of :func:`multiphoton.report.figures.render_figures`.
+"""Worker process of :class:`multiphoton.report.figures.stream.FigureStream`.
 
-Run as ``python -m multiphoton.report.figures._worker``: reads a pickled
-``(jobs, directory, formats)`` from standard input, draws and saves each
-``(stem, plot)`` job, and writes the pickled list of ``(png, svg, note)`` to
-standard output.
+Run as ``python -m multiphoton.report.figures._worker``. Reads from standard input a
+pickled ``(directory, formats)`` header, then pickled ``(stem, plot)`` jobs one at a
+time; draws and saves each and writes its pickled ``(png, svg, note)`` to standard
+output before reading the next; stops at the end of its input.
 
 A fresh interpreter started with ``-m`` rather than a :mod:`multiprocessing` pool:
 the spawn and forkserver start methods import the caller's main script again in the
@@ -17,14 +17,33 @@ import pickle
 import sys
 
 
-def main() -> int:
-    jobs, directory, formats = pickle.load(sys.stdin.buffer)
-    from . import _render_chunk
+def _warm_up() -> None:
+    """Import matplotlib and load the house font now, while the caller still analyses."""
+    import io
 
-    out = _render_chunk(jobs, directory, formats)
-    sys.stdout.buffer.write(pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL))
-    sys.stdout.buffer.flush()
-    return 0
+    from matplotlib.figure import Figure
+
+    from ..style import figure_style
+
+    with figure_style():
+        fig = Figure(figsize=(1, 1))
+        fig.text(0.5, 0.5, "σ₂ 10³")
+        fig.savefig(io.BytesIO(), format="png")
+
+
+def main() -> int:
+    from . import _render_one
+
+    _warm_up()
+    inp, out = sys.stdin.buffer, sys.stdout.buffer
+    directory, formats = pickle.load(inp)
+    while True:
+        try:
+            stem, plot = pickle.load(inp)
+        except EOFError:
+            return 0
+        pickle.dump(_render_one(stem, plot, directory, formats), out, protocol=pickle.HIGHEST_PROTOCOL)
+        out.flush()
 
 
 if __name__ == "__main__":
