@@ -156,7 +156,7 @@ import time
 from multiphoton.pipeline import output
 from multiphoton.results import Results
 results = Results(name="killed")
-def stall(results, tmp, report):
+def stall(results, tmp, report, figures=None):
     (tmp / "results.json").write_text("half")
     print("writing", flush=True)
     time.sleep(60)
@@ -339,8 +339,8 @@ def test_two_threads_writing_one_out_one_is_refused(tmp_path, analysed, monkeypa
     inside, release = threading.Event(), threading.Event()
     real = output._write_files
 
-    def slow(results, tmp, report):
-        real(results, tmp, report)
+    def slow(results, tmp, report, figures=None):
+        real(results, tmp, report, figures)
         inside.set()
         release.wait(30)
 
