@@ -222,3 +222,14 @@ def test_paper_workflow_from_the_library_alone():
     # identical sample and reference signals: σ₂ = σ₂,ref σ₁,sample / σ₁,ref
     sigma1_ref = 1682.0 * 1000 * np.log(10) / 6.02214076e23
     assert est.value == pytest.approx(16.2 * 1e-14 / sigma1_ref, rel=1e-6)
+
+
+def test_simulator_reference_is_the_library():
+    """The paper-2023 campaign's R6G truth is the library's value (no lab file in the demo)."""
+    from multiphoton.simulate.presets import PRESETS
+
+    r = PRESETS["paper-2023"]["reference"]
+    s2 = standards.sigma2_GM(r["name"], PRESETS["paper-2023"]["pump_2p_eV"])
+    row = standards.sigma1_cm2(r["name"], PRESETS["paper-2023"]["pump_1p_eV"]).details["tabulated_points"][0]
+    assert r["sigma2_GM"] == s2.value
+    assert (r["epsilon_1p_per_M_cm"], r["epsilon_1p_std_per_M_cm"]) == (row["epsilon_per_M_cm"], row["std_per_M_cm"])
