@@ -152,8 +152,10 @@ def test_cli_writes_results_json_atomically(tmp_path):
     (lambda d: (d / "r2p.csv").write_text("fluence_mJ_cm2,energy_eV\n1,2\n"), r"missing column\(s\) counts"),
     (lambda d: (d / "experiment.toml").write_text((d / "experiment.toml").read_text().replace(
         '"rhodamine-6g"', '"coumarin-999"')), "reference dye 'coumarin-999' is not in the standards library"),
+    # the library tabulates R6G's ε at 2.339 and 3.100 eV only: at 3.3 eV it refuses, naming them
     (lambda d: (d / "experiment.toml").write_text((d / "experiment.toml").read_text().replace(
-        'reference_sigma1_cm2 = [4e-17, 0.0]', '')), "no molar extinction of rhodamine-6g at 3.100 eV"),
+        'reference_sigma1_cm2 = [4e-17, 0.0]', '').replace("excitation_1p_eV = 3.1", "excitation_1p_eV = 3.3")),
+     r"no molar extinction of rhodamine-6g at 3\.300 eV \(tabulated: 2\.339 ± 0\.01 eV, 3\.100"),
 ])
 def test_cli_bad_input_exit_1_and_nothing_written(tmp_path, capsys, edit, match):
     manifest, _ = make_campaign(tmp_path)

@@ -53,6 +53,9 @@ def test_manifest_and_truth(campaigns):
     a, _ = campaigns
     man = tomllib.loads((a / "experiment.toml").read_text())
     assert [s["id"] for s in man["sample"]] == ["QS-4.5", "QS-6.0", "QS-8.2"]
+    # the R6G reference's σ₂ and σ₁ come from the bundled standards library: no lab file
+    assert "standards" not in man and not (a / "lab_standards.toml").exists()
+    assert not any("reference_sigma1_cm2" in m or "reference_sigma2_GM" in m for m in man["measurement"])
     kinds = {m["kind"] for m in man["measurement"]}
     assert kinds == {"absorption", "pl_fluence_series", "tpef", "trpl_series", "ase_series", "ta_map",
                      "laser_series", "time_series", "quantum_yield", "knife_edge", "zscan"}

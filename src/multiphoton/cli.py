@@ -123,9 +123,17 @@ def _cmd_standards(args) -> int:
     if args.json:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         return 0
-    for r in rows:
-        rng = f"{r['range_eV']} eV" if r["range_eV"] else ""
-        print(f"{r['dye'] or '-':14} {r['quantity']:17} {r['solvent']:11} {rng:15} {r['source']}")
+    # one line per value, at most 100 columns: the source as a short citation (the full
+    # text is in --json and in the TOML file)
+    cols = [("dye", [r["dye"] or "-" for r in rows]), ("quantity", [r["quantity"] for r in rows]),
+            ("solvent", [r["solvent"] for r in rows]), ("range (eV)", [r["range_eV"] for r in rows])]
+    widths = [max(len(head), *(len(v) for v in vals)) for head, vals in cols]
+    room = max(100 - sum(w + 1 for w in widths), 12)
+    lines = [(*(head for head, _ in cols), "source")]
+    lines += [(*(vals[i] for _, vals in cols), r["cite"]) for i, r in enumerate(rows)]
+    for *fields, cite in lines:
+        cite = cite if len(cite) <= room else cite[:room - 1] + "…"
+        print(" ".join(f"{v:{w}}" for v, w in zip(fields, widths)) + " " + cite)
     return 0
 
 

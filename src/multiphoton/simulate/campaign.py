@@ -86,11 +86,10 @@ def write_campaign(preset, out_dir, *, seed: int = 0, irf_grid=None) -> pathlib.
         cfg = {**cfg, "irf_grid": (start, stop, step)}
     out = pathlib.Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    toml: list[str] = [f'name = "{cfg["name"]}"', 'standards = "lab_standards.toml"', ""]
+    toml: list[str] = [f'name = "{cfg["name"]}"', ""]
     measurements: list[str] = []
     truth: dict = {"preset": preset, "seed": int(seed), "samples": {}, "parameters": {}}
     ref = _write_reference(cfg, out, seed)
-    _write_lab_standards(cfg, out, seed)
     truth["parameters"]["reference"] = ref["parameters"]
     for s in cfg["samples"]:
         sample_toml, sample_meas, sample_truth, params = _write_sample(cfg, s, out, seed, ref)
@@ -127,35 +126,21 @@ def _band(cfg, s) -> BandEdge:
 
 
 def _write_reference(cfg, out: pathlib.Path, seed: int) -> dict:
-    """Rhodamine 6G: a two-photon fluence series and a one-photon spectrum."""
+    """Rhodamine 6G: a two-photon fluence series and a one-photon spectrum.
+
+    The analysis takes R6G's ε at the one-photon energy from the standards library as
+    stated; with ``noisy_inputs`` (the calibration harness) the dye's true ε scatters
+    around it by the library's std, from its own random stream.
+    """
     r = cfg["reference"]
     sigma1 = float(epsilon_to_sigma_cm2(r["epsilon_1p_per_M_cm"]))
+    if cfg.get("noisy_inputs"):
+        sigma1 += float(epsilon_to_sigma_cm2(r["epsilon_1p_std_per_M_cm"])) * _rng(seed, "reference-input").normal()
     e = np.round(np.arange(1.80, 2.70 + 1e-9, 0.004), 6)
     shape = gaussian_line(e, r["emission_eV"], r["emission_fwhm_eV"])
     shape = shape / np.trapezoid(shape, e)
     return {"sigma1_cm2": sigma1, "energy_eV": e, "shape": shape,
             "parameters": {**r, "sigma1_cm2": sigma1}}
-
-
-def _write_lab_standards(cfg, out: pathlib.Path, seed: int) -> None:
-    """The simulated lab's own standards file: R6G's ε at the one-photon energy.
-
-    With ``noisy_inputs`` (the calibration harness) the lab's value scatters around the
-    truth by the std it states, from its own random stream.
-    """
-    r = cfg["reference"]
-    eps, unc, e1p = r["epsilon_1p_per_M_cm"], r["relative_uncertainty"], cfg["pump_1p_eV"]
-    std = unc * eps
-    if cfg.get("noisy_inputs"):
-        eps = eps * (1.0 + unc * _rng(seed, "reference-input").normal())
-    text = "\n".join([
-        "# The simulated lab's own reference data (format of multiphoton/standards/reference_dyes.toml).",
-        f"[dyes.{r['name']}]", "",
-        f"[[dyes.{r['name']}.epsilon]]", f"energy_eV = {_num(e1p)}", f"value_per_M_cm = {_num(eps)}",
-        f"std_per_M_cm = {_num(std)}", "tolerance_eV = 0.01", 'solvent = "methanol"',
-        'source = "simulated lab measurement (the simulator\'s model choice, docs/simulator.md)"',
-        'where = "absorbance of a weighed R6G solution at 400 nm"', ""])
-    (out / "lab_standards.toml").write_text(text, encoding="utf-8")
 
 
 def _sizes(s, thick):
@@ -385,8 +370,7 @@ def _write_tpef(x: _Sample, ref: dict, n1: float):
     f_r = f_x * conc_ratio * ref["sigma1_cm2"] / x.sigma1
     a_err = _rng(seed, f"{key}/tpef_absorbance").normal(0.0, 5e-4, 2)
     a_x, a_r = 0.02 + a_err[0], -math.log10(1.0 - f_r) + a_err[1]
-    # R6G's σ₁ at e1p is not in the bundled library (no checked value): the simulated lab
-    # tabulates its own measurement in lab_standards.toml, named by the manifest
+    # R6G's σ₁ at e1p and σ₂ at e2p come from the bundled standards library (no lab file)
     meas += _meas("tpef", sid, **files, reference=r["name"],
                   excitation_eV=e2p, excitation_1p_eV=e1p, pulse_fwhm_fs=tau_fs, pulse_shape=cfg["pulse_shape"],
                   sample_absorbance_1p=[float(f"{a_x:.5f}"), 5e-4], reference_absorbance_1p=[float(f"{a_r:.5f}"), 5e-4])

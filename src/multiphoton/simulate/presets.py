@@ -27,20 +27,20 @@ _PAPER_2023 = {
     "pulse_shape": "gaussian",
     "n_max": 60,
     "ladder": _LADDER,
-    # Rhodamine 6G in methanol: σ₂ = 16.2 GM at 806 nm, the value of the standards library
-    # (Sengupta et al., J. Chem. Phys. 112, 9201 (2000)), which the analysis looks up itself;
-    # σ₁ at 400 nm from ε ≈ 8.0e3 M⁻¹cm⁻¹ (the weak S0→S2 region of the R6G spectrum; a
-    # model choice, written into the manifest as `reference_sigma1_cm2`, as a lab would
-    # write its own measured absorbance of the reference).
+    # Rhodamine 6G: σ₂ = 16.2 GM at 806 nm (Sengupta et al., J. Chem. Phys. 112, 9201 (2000))
+    # and ε = 1682 ± 82 M⁻¹cm⁻¹ at 3.1 eV (the PhotochemCAD spectrum in ethanol), the values of
+    # the standards library, which the analysis looks up itself (tests/test_standards.py
+    # checks that these equal the library's). The dye solution holds 1.43e4 molecules per
+    # particle, so that its weak 400 nm absorbance (≈ 0.015) stays measurable.
     "reference": {
         "name": "rhodamine-6g",
         "sigma2_GM": 16.2,
-        "epsilon_1p_per_M_cm": 8.0e3,
-        "relative_uncertainty": 0.10,
+        "epsilon_1p_per_M_cm": 1682.0,
+        "epsilon_1p_std_per_M_cm": 82.0,
         "quantum_yield": 0.95,
         "emission_eV": 2.23,
         "emission_fwhm_eV": 0.17,
-        "concentration_ratio": 3.0e3,
+        "concentration_ratio": 1.427e4,
     },
     "gain_scale_per_cm": 300.0,
     "stripe_length_cm": 0.1,

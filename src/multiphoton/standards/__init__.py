@@ -13,6 +13,7 @@ tabulated range is refused with the ranges named.
 """
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from functools import cache
@@ -25,7 +26,8 @@ from ..errors import InputError
 from ..units import epsilon_to_sigma_cm2
 
 __all__ = ["ReferenceValue", "Library", "load_library", "get_reference", "list_references",
-           "sigma2_GM", "sigma1_cm2", "quantum_yield", "refractive_index", "describe"]
+           "sigma2_GM", "sigma1_cm2", "quantum_yield", "refractive_index", "describe",
+           "short_citation"]
 
 _SOLVENT_KEYS = {"refractive_index", "std", "wavelength_nm", "source", "where"}
 _DYE_KEYS = {"name", "solvent", "aliases", "sigma2", "epsilon", "quantum_yield"}
@@ -370,8 +372,46 @@ def refractive_index(solvent: str, path=None) -> ReferenceValue:
     return ReferenceValue(float(s["refractive_index"]), float(s["std"]), "", None, s["source"], details)
 
 
+_JOURNAL = re.compile(r"([A-Z][A-Za-z.\s]*?\d+), [A-Z]?\d+ \((\d{4})\)")
+
+
+def short_citation(source: str) -> str:
+    """A short form of a ``source`` text: first author's surname, journal, volume and year.
+
+    The first publication of ``source`` is shortened (a source naming two publications
+    separated by ``;`` keeps the first); a citation without a journal volume is cut to its
+    first author and year, and a text that does not start with an author list (a lab's own
+    note) to its first comma-separated part.
+
+    Examples
+    --------
+    >>> short_citation("P. Sengupta, J. Balaji, S. Maiti, J. Chem. Phys. 112, 9201 (2000), doi:10.1063/1.481540")
+    'Sengupta et al., J. Chem. Phys. 112 (2000)'
+    >>> short_citation("W. M. Haynes (ed.), CRC Handbook of Chemistry and Physics, 97th ed., CRC Press (2016)")
+    'Haynes (2016)'
+    """
+    first = source.split(";")[0]
+    parts = [s.strip() for s in first.split(",")]
+    surname = re.sub(r"\s*\(.*?\)", "", parts[0]).split()[-1] if parts and parts[0] else "?"
+    m = _JOURNAL.search(first)
+    n_authors = sum(1 for s in parts if re.fullmatch(r"(?:[A-Z][a-z]?\.\s?-?)+\s?[A-Z][\w'-]+(?:\s\(ed\.\))?", s))
+    if n_authors == 0:  # not an author list (a lab's own note): its first part as written
+        return parts[0] if parts else source
+    who = surname + (" et al." if n_authors > 2 else "")
+    if n_authors == 2:
+        who = f"{surname} & {re.sub(r'[(].*?[)]', '', parts[1]).split()[-1]}"
+    if m:
+        return f"{who}, {m.group(1).strip()} ({m.group(2)})"
+    year = re.findall(r"\((\d{4})\)", first)
+    return f"{who} ({year[-1]})" if year else who
+
+
 def describe(path=None) -> list[dict]:
-    """One row per dye (and per solvent): what ``multiphoton standards`` prints."""
+    """One row per dye (and per solvent): what ``multiphoton standards`` prints.
+
+    Each row has ``dye``, ``quantity``, ``solvent``, ``range_eV``, ``source`` (in full) and
+    ``cite`` (its :func:`short_citation`).
+    """
     lib = load_library(path)
     rows = []
     for key, d in sorted(lib.dyes.items()):
@@ -390,4 +430,6 @@ def describe(path=None) -> list[dict]:
     for name, s in sorted(lib.solvents.items()):
         rows.append({"dye": "", "quantity": "refractive_index", "solvent": name, "range_eV": "",
                      "source": s["source"]})
+    for r in rows:
+        r["cite"] = short_citation(r["source"])
     return rows
