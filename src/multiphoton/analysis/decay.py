@@ -27,7 +27,7 @@ from .decay_models import (
     shift_irf,
 )
 from .irf import irf_on_grid
-from .varpro import _cov_from_jac, _varpro
+from .varpro import _cov_from_jac, _poisson_ml, _varpro
 
 __all__ = ["DecayFit", "fit_decay", "MIN_POINTS"]
 
@@ -334,27 +334,25 @@ def _est(value, var, method, unit, *, success=True, message="", chi2=None):
 
 def _weighted_varpro(yk, build, theta0, weighting: str, max_nfev):
     """Variable projection with the requested weights: Neyman (1/√max(y, 1)), uniform, or
-    Poisson maximum likelihood by iterated reweighting with the model (1/√μ, ≤ 30 rounds).
+    Poisson maximum likelihood (the deviance minimised directly, started at the Neyman fit).
 
-    Returns the solution, amplitudes, basis, derivative, final weights, evaluations,
-    whether it converged and the message.
+    Returns the solution, amplitudes, basis, derivative, final weights (1/√μ for
+    ``"poisson-mle"``: the Fisher weights of the covariance), evaluations, whether it
+    converged and the message.
     """
     w = 1.0 / np.sqrt(np.maximum(yk, 1.0)) if weighting != "uniform" else np.ones_like(yk)
     sol, c, phi, deriv = _varpro(yk, w, build, theta0, max_nfev=max_nfev)
     nfev = sol.nfev
     converged, message = bool(sol.success), str(sol.message)
-    if weighting == "poisson-mle":
-        for _ in range(30):
-            mu = phi @ c
-            w = 1.0 / np.sqrt(np.maximum(mu, 1e-2))
-            prev = sol.x
-            sol, c, phi, deriv = _varpro(yk, w, build, prev, max_nfev=max_nfev)
-            nfev += sol.nfev
-            converged, message = converged and bool(sol.success), message if not sol.success else str(sol.message)
-            if np.max(np.abs(sol.x - prev)) < 1e-9:
-                break
-        else:
-            converged, message = False, "Poisson maximum-likelihood reweighting did not settle in 30 rounds"
+    if weighting == "poisson-mle" and np.all(np.isfinite(sol.x)) and np.all(np.isfinite(c)):
+        # a Neyman fit whose model dips below 0 somewhere is still a valid start: the
+        # deviance floors μ smoothly (varpro._deviance_residuals)
+        sol, c, phi, deriv = _poisson_ml(yk, build, sol.x, c, max_nfev=max_nfev)
+        nfev += sol.nfev
+        converged, message = bool(sol.success), str(sol.message)
+        if not converged:
+            message = f"Poisson maximum-likelihood fit: {message}"
+        w = 1.0 / np.sqrt(np.maximum(phi @ c, 1e-2))
     return sol, c, phi, deriv, w, nfev, converged, message
 
 
@@ -395,7 +393,7 @@ def fit_decay(time_ns, counts, *, n_components=1, irf=None, irf_fwhm_ns=None, ba
         Estimates of every parameter, reduced χ², residuals, success flag. With a measured
         IRF, ``irf_shift_ns.details`` holds ``pre_shift_ns`` and how the IRF was put on the
         grid: ``background_per_bin``, ``background_bins``, ``irf_fwhm_ns``, ``irf_bin_ns``,
-        ``decay_bin_ns``, ``rebinned``, ``counts_kept_fraction``.
+        ``decay_bin_ns``, ``rebinned``, ``counts_kept_fraction``, ``support_ns``.
 
     Raises
     ------
