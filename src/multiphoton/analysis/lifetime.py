@@ -16,7 +16,7 @@ from scipy import special
 from ..errors import InputError
 from ..results import Estimate
 from .decay import MIN_POINTS, _check_trace, _guess_taus, _rise_features, _smooth, _tail_builder
-from .varpro import _covariance, _varpro
+from .varpro import _covariance, _poisson_ml, _varpro
 
 __all__ = ["decay_lifetime", "MODELS"]
 
@@ -47,16 +47,15 @@ def _stretched_builder(t, *, t_ref):
 
 
 def _irls(y, build, theta0):
-    """Poisson maximum likelihood by iteratively reweighted variable projection."""
+    """Poisson maximum likelihood: a Neyman-weighted variable projection, then the deviance
+    minimised over all parameters (:func:`~multiphoton.analysis.varpro._poisson_ml`, which
+    converges by construction). Returns (sol, c, phi, deriv, w), w = 1/√μ (Fisher weights).
+    """
     w = 1.0 / np.sqrt(np.maximum(y, 1.0))
     sol, c, phi, deriv = _varpro(y, w, build, theta0)
-    for _ in range(20):
-        mu = phi @ c
-        w = 1.0 / np.sqrt(np.maximum(mu, 1e-2))
-        prev = sol.x
-        sol, c, phi, deriv = _varpro(y, w, build, prev)
-        if np.max(np.abs(sol.x - prev)) < 1e-8:
-            break
+    if np.all(np.isfinite(sol.x)) and np.all(np.isfinite(c)):
+        sol, c, phi, deriv = _poisson_ml(y, build, sol.x, c)
+    w = 1.0 / np.sqrt(np.maximum(phi @ c, 1e-2))
     return sol, c, phi, deriv, w
 
 
@@ -172,7 +171,7 @@ def decay_lifetime(time_ns, counts, *, models=MODELS, fit_start_ns=None, fit_sto
     (running mean over m = max(9, T/100) bins) is above the per-bin background noise √b (at
     least 1 count). Models, referred to the half-rise time t₀ (amplitudes at t₀):
     Σᵢ aᵢ exp(−(t−t₀)/τᵢ) + b and a exp(−((t−t₀)/τ)^β) + b (0 < β < 1); Poisson maximum
-    likelihood by reweighted variable projection. AICc = D + 2k + 2k(k+1)/(N−k−1) with D the
+    likelihood (the deviance minimised from a Neyman variable-projection start). AICc = D + 2k + 2k(k+1)/(N−k−1) with D the
     Poisson deviance [1]_; the simplest model (fewest parameters) within 2 of the lowest AICc
     is chosen (a smaller difference is no evidence); a model with a negative amplitude, an
     undetermined parameter or β at a bound is not a candidate. Mean lifetimes: τ_amp = Σaτ/Σa, τ_int = Σaτ²/Σaτ; stretched:

@@ -114,10 +114,17 @@ def _poisson_ml(y, build, theta0, c0, *, max_nfev=200):
         hit = cache.get(key)
         if hit is not None:
             return hit
-        phi, deriv = build(p[:k])
         c = p[k:]
-        r, drdm = _deviance_residuals(y, phi @ c)
-        jac = np.column_stack([deriv(c), phi]) * drdm[:, None]
+        try:
+            with np.errstate(all="ignore"):
+                phi, deriv = build(p[:k])
+                r, drdm = _deviance_residuals(y, phi @ c)
+                jac = np.column_stack([deriv(c), phi]) * drdm[:, None]
+            ok = np.all(np.isfinite(r)) and np.all(np.isfinite(jac))
+        except (OverflowError, FloatingPointError, ValueError, ZeroDivisionError):
+            ok = False
+        if not ok:  # a trial step out of the model's range: a huge cost, so MINPACK rejects it
+            return np.full(y.size, 1e140), np.zeros((y.size, p.size)), None, None
         out = (r, jac, phi, deriv)
         cache.clear()
         cache[key] = out
@@ -129,6 +136,8 @@ def _poisson_ml(y, build, theta0, c0, *, max_nfev=200):
                                      method="lm", x_scale="jac", max_nfev=max_nfev,
                                      xtol=1e-10, ftol=1e-10)
     _, _, phi, deriv = evaluate(sol.x)
+    if phi is None:  # cannot happen from a finite start, which is never rejected
+        raise ValueError("the Poisson maximum-likelihood fit left the model's range")
     c = sol.x[k:].copy()
     sol.x = sol.x[:k].copy()
     return sol, c, phi, deriv
