@@ -66,30 +66,36 @@ def _varpro(y, w, build, theta0, *, x_scale=None, max_nfev=200):
 
 
 _MU_FLOOR = 1e-3
-"""Counts per bin below which the model is floored smoothly (the deviance needs μ > 0)."""
+"""Counts per bin below which the deviance is continued quadratically (it needs μ > 0)."""
 
 
 def _deviance_residuals(y, mu):
     """Signed deviance residuals r and dr/dμ; Σ r² is the Poisson deviance.
 
-    r = sign(y − μ)·√(2(μ − y + y ln(y/μ))) (y ln y/μ = 0 at y = 0); dr/dμ = (1 − y/μ)/r,
-    whose limit −1/√μ is used where |y − μ| is tiny. μ below ``_MU_FLOOR`` is replaced by
-    the smooth positive μ̃ = ε·exp(μ/ε − 1) (value and slope continuous at ε), so the
-    residuals are finite wherever an optimiser steps.
+    r = sign(y − μ)·√d, d = 2(μ − y + y ln(y/μ)) (y ln y/μ = 0 at y = 0); dr/dμ = d′/(2r),
+    whose limit −1/√μ is used where |y − μ| is tiny. Below μ = ε (``_MU_FLOOR``) d is
+    continued by its second-order expansion at ε with curvature max(d″(ε), 2/ε): finite,
+    convex, positive and steep for μ ≤ 0, so an optimiser stepping there is pushed back
+    (a floored μ would leave a flat, infinite cost with no gradient).
     """
     eps = _MU_FLOOR
     low = mu < eps
-    with np.errstate(over="ignore", under="ignore"):
-        mt = np.where(low, np.maximum(eps * np.exp(np.minimum(mu / eps - 1.0, 0.0)), 1e-300), mu)
-    dmt = np.where(low, mt / eps, 1.0)
+    m = np.where(low, eps, mu)
     with np.errstate(divide="ignore", invalid="ignore"):
-        ylog = np.where(y > 0, y * np.log(np.where(y > 0, y, 1.0) / mt), 0.0)
-    half_dev = np.maximum(mt - y + ylog, 0.0)
-    r = np.sign(y - mt) * np.sqrt(2.0 * half_dev)
-    close = np.abs(y - mt) <= 1e-6 * np.maximum(mt, 1.0)
+        ylog = np.where(y > 0, y * np.log(np.where(y > 0, y, 1.0) / m), 0.0)
+    dev = 2.0 * (m - y + ylog)
+    slope = 2.0 * (1.0 - y / m)
+    curv = np.maximum(2.0 * y / eps**2, 2.0 / eps)
+    s = mu - eps
+    dev = np.where(low, dev + slope * s + 0.5 * curv * s * s, dev)
+    slope = np.where(low, slope + curv * s, slope)
+    dev = np.maximum(dev, 0.0)
+    r = np.where(y >= mu, 1.0, -1.0) * np.sqrt(dev)
+    close = ~low & (np.abs(y - mu) <= 1e-6 * np.maximum(np.abs(mu), 1.0))
     with np.errstate(divide="ignore", invalid="ignore"):
-        drdm = np.where(close, -1.0 / np.sqrt(mt), (1.0 - y / mt) / np.where(close, 1.0, r))
-    return r, drdm * dmt
+        drdm = np.where(close, -1.0 / np.sqrt(np.where(close, m, 1.0)),
+                        slope / (2.0 * np.where(r == 0, 1.0, r)))
+    return r, drdm
 
 
 def _poisson_ml(y, build, theta0, c0, *, max_nfev=200):
