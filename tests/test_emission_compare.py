@@ -80,11 +80,11 @@ def _decay(tau, seed, peak=3000.0):
 
 
 def test_equal_lifetimes_agree_and_different_ones_are_flagged():
-    """τ 20 ns under both excitations: the difference within noise over 20 seeds (RMS z near 1:
+    """τ 20 ns under both excitations: the difference within noise over 12 seeds (RMS z near 1:
     decay_lifetime's stderr is the Poisson one, tests/test_lifetime.py); 20 vs 23 ns: flagged."""
     z = np.array([compare_lifetimes(TD, _decay(20.0, s), TD, _decay(20.0, 100 + s)).details["z"]
-                  for s in range(20)])
-    assert 0.5 < np.sqrt(np.mean(z**2)) < 1.6  # 20 draws: the RMS of z is known to ±16 %
+                  for s in range(12)])
+    assert 0.5 < np.sqrt(np.mean(z**2)) < 1.7  # 12 draws: the RMS of z is known to ±20 % (1σ)
     d = compare_lifetimes(TD, _decay(20.0, 1), TD[::2], _decay(23.0, 2)[::2])  # another grid
     assert d.details["differ"] and abs(d.value - 3.0) < 4 * d.stderr and "eta2 = eta1" in d.message
 
