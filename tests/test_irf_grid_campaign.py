@@ -26,15 +26,8 @@ def _analyse(tmp_path, grid, seed):
     return truth, json.loads((tmp_path / "r" / "results.json").read_text())
 
 
-_OSCILLATES = pytest.mark.xfail(strict=True, reason=(
-    "open (issue 13): with a full-window IRF on another grid the Poisson reweighting of the "
-    "reconvolution oscillates (3-cycle, reduced chi2 17-160) and tau_x_irf_ns is withheld with a "
-    "misfit warning instead of being recovered"))
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize("name", [pytest.param(n, marks=_OSCILLATES) if n != "short-elsewhere" else n
-                                  for n in sorted(GRIDS)])
+@pytest.mark.parametrize("name", sorted(GRIDS))
 def test_lifetimes_recovered_with_an_irf_on_another_grid(tmp_path, name):
     seed = 11 + sorted(GRIDS).index(name)  # independent campaigns
     truth, results = _analyse(tmp_path, GRIDS[name], seed)
@@ -50,7 +43,6 @@ def test_lifetimes_recovered_with_an_irf_on_another_grid(tmp_path, name):
     assert not [w for w in results["warnings"] if w["quantity"] == "tau_x_irf_ns"]
 
 
-@_OSCILLATES
 @pytest.mark.slow  # ~30 s: a whole campaign is simulated (tests/test_steps_emission.py has the fast checks)
 def test_one_campaign_with_a_finer_irf(tmp_path):
     """One sample's τ_X by reconvolution with a 0.0731 ns IRF (another seed)."""

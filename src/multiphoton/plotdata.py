@@ -165,16 +165,29 @@ class TPEFSpectraPlot(PlotData):
         Two-photon excited emission (unsaturated spectra summed), normalised to its maximum.
     peak_shift_meV : float or None
         Two- minus one-photon peak energy, meV.
+    time_1p_ns, decay_1p : ndarray of shape (T,) or None
+        The one-photon excited decay (ns; counts normalised to the maximum), when given.
+    time_2p_ns, decay_2p : ndarray of shape (S,) or None
+        The two-photon excited decay, likewise.
+    tau_1p_ns, tau_2p_ns : float or None
+        Their lifetimes (:func:`multiphoton.analysis.lifetime.compare_lifetimes`), ns.
     """
 
     family: ClassVar[str] = "tpef_spectra"
-    _AXES: ClassVar[Mapping[str, tuple]] = {"counts_1p": ("energy_1p_eV",), "counts_2p": ("energy_2p_eV",)}
+    _AXES: ClassVar[Mapping[str, tuple]] = {"counts_1p": ("energy_1p_eV",), "counts_2p": ("energy_2p_eV",),
+                                            "decay_1p": ("time_1p_ns",), "decay_2p": ("time_2p_ns",)}
 
     energy_1p_eV: np.ndarray = _array(required=True)
     counts_1p: np.ndarray = _array(required=True)
     energy_2p_eV: np.ndarray = _array(required=True)
     counts_2p: np.ndarray = _array(required=True)
     peak_shift_meV: float | None = _number()
+    time_1p_ns: np.ndarray | None = _array()
+    decay_1p: np.ndarray | None = _array()
+    time_2p_ns: np.ndarray | None = _array()
+    decay_2p: np.ndarray | None = _array()
+    tau_1p_ns: float | None = _number()
+    tau_2p_ns: float | None = _number()
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)

@@ -2,7 +2,8 @@
 
 Separable problems min over θ of ||w (y − Φ(θ) c)||², c linear: :func:`_varpro` solves one
 with scipy's MINPACK Levenberg–Marquardt and Kaufman's Jacobian; :func:`_batch_lm` advances
-a batch of independent ones together (vectorised Levenberg–Marquardt). Hand-written:
+a batch of independent ones together (vectorised Levenberg–Marquardt); :func:`_poisson_ml`
+minimises the Poisson deviance of μ = Φ(θ) c over θ and c together. Hand-written:
 scipy has no variable-projection solver and ``least_squares`` solves one problem per call.
 
 References
@@ -61,6 +62,90 @@ def _varpro(y, w, build, theta0, *, x_scale=None, max_nfev=200):
         ftol=1e-10,
     )
     res, _, c, phi, deriv = evaluate(sol.x)
+    return sol, c, phi, deriv
+
+
+_MU_FLOOR = 1e-3
+"""Counts per bin below which the deviance is continued quadratically (it needs μ > 0)."""
+
+
+def _deviance_residuals(y, mu):
+    """Signed deviance residuals r and dr/dμ; Σ r² is the Poisson deviance.
+
+    r = sign(y − μ)·√d, d = 2(μ − y + y ln(y/μ)) (y ln y/μ = 0 at y = 0); dr/dμ = d′/(2r),
+    whose limit −1/√μ is used where |y − μ| is tiny. Below μ = ε (``_MU_FLOOR``) d is
+    continued by its second-order expansion at ε with curvature max(d″(ε), 2/ε): finite,
+    convex, positive and steep for μ ≤ 0, so an optimiser stepping there is pushed back
+    (a floored μ would leave a flat, infinite cost with no gradient).
+    """
+    eps = _MU_FLOOR
+    low = mu < eps
+    m = np.where(low, eps, mu)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ylog = np.where(y > 0, y * np.log(np.where(y > 0, y, 1.0) / m), 0.0)
+    dev = 2.0 * (m - y + ylog)
+    slope = 2.0 * (1.0 - y / m)
+    curv = np.maximum(2.0 * y / eps**2, 2.0 / eps)
+    s = mu - eps
+    dev = np.where(low, dev + slope * s + 0.5 * curv * s * s, dev)
+    slope = np.where(low, slope + curv * s, slope)
+    dev = np.maximum(dev, 0.0)
+    r = np.where(y >= mu, 1.0, -1.0) * np.sqrt(dev)
+    close = ~low & (np.abs(y - mu) <= 1e-6 * np.maximum(np.abs(mu), 1.0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        drdm = np.where(close, -1.0 / np.sqrt(np.where(close, m, 1.0)),
+                        slope / (2.0 * np.where(r == 0, 1.0, r)))
+    return r, drdm
+
+
+def _poisson_ml(y, build, theta0, c0, *, max_nfev=200):
+    """Poisson maximum likelihood: the deviance minimised over (θ, c) by Levenberg–Marquardt.
+
+    ``build`` as in :func:`_varpro`; the model is μ = Φ(θ) c. Started at (θ₀, c₀) (the
+    variable-projection solution with Neyman weights). The least-squares objective is the
+    sum of squared deviance residuals, i.e. the Poisson deviance D = 2 Σ (μ − y + y ln y/μ),
+    so every accepted step lowers D: the iteration converges by construction, unlike
+    reweighting by 1/μ between weighted fits (a fixed-point map that can cycle). Hand-written
+    glue: scipy has no Poisson regression for a nonlinear model; the optimiser is MINPACK's.
+
+    Returns (sol, c, phi, deriv) like :func:`_varpro`; ``sol.x`` holds θ only.
+    """
+    theta0 = np.asarray(theta0, dtype=float)
+    k = theta0.size
+    y = np.asarray(y, dtype=float)
+    cache = {}
+
+    def evaluate(p):
+        key = p.tobytes()
+        hit = cache.get(key)
+        if hit is not None:
+            return hit
+        c = p[k:]
+        try:
+            with np.errstate(all="ignore"):
+                phi, deriv = build(p[:k])
+                r, drdm = _deviance_residuals(y, phi @ c)
+                jac = np.column_stack([deriv(c), phi]) * drdm[:, None]
+            ok = np.all(np.isfinite(r)) and np.all(np.isfinite(jac))
+        except (OverflowError, FloatingPointError, ValueError, ZeroDivisionError):
+            ok = False
+        if not ok:  # a trial step out of the model's range: a huge cost, so MINPACK rejects it
+            return np.full(y.size, 1e140), np.zeros((y.size, p.size)), None, None
+        out = (r, jac, phi, deriv)
+        cache.clear()
+        cache[key] = out
+        return out
+
+    p0 = np.r_[theta0, np.asarray(c0, dtype=float)]
+    with np.errstate(over="ignore", invalid="ignore"):
+        sol = optimize.least_squares(lambda p: evaluate(p)[0], p0, jac=lambda p: evaluate(p)[1],
+                                     method="lm", x_scale="jac", max_nfev=max_nfev,
+                                     xtol=1e-10, ftol=1e-10)
+    _, _, phi, deriv = evaluate(sol.x)
+    if phi is None:  # cannot happen from a finite start, which is never rejected
+        raise ValueError("the Poisson maximum-likelihood fit left the model's range")
+    c = sol.x[k:].copy()
+    sol.x = sol.x[:k].copy()
     return sol, c, phi, deriv
 
 

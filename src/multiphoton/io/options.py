@@ -227,8 +227,11 @@ class TPEFOptions(_Spectral):
     """``tpef``: σ₂ by relative two-photon excited fluorescence against a reference dye."""
 
     KIND: ClassVar[str] = "tpef"
+    # decay_1p / decay_2p (optional): the sample's decays under one- and two-photon
+    # excitation (time_ns, counts, as an IRF file), for the lifetime half of η₂ = η₁
     FILES: ClassVar[Mapping[str, str]] = {"sample_2p": "pl_fluence_series", "reference_2p": "pl_fluence_series",
-                                          "sample_1p": "pl_spectrum", "reference_1p": "pl_spectrum"}
+                                          "sample_1p": "pl_spectrum", "reference_1p": "pl_spectrum",
+                                          "decay_1p": "irf", "decay_2p": "irf"}
     REQUIRED_FILES: ClassVar[tuple[str, ...]] = ("sample_2p", "reference_2p", "sample_1p", "reference_1p")
 
     excitation_eV: float = opt("number", REQUIRED, unit="eV", photon=True)

@@ -370,7 +370,17 @@ def _write_tpef(x: _Sample, ref: dict, n1: float):
     f_r = f_x * conc_ratio * ref["sigma1_cm2"] / x.sigma1
     a_err = _rng(seed, f"{key}/tpef_absorbance").normal(0.0, 5e-4, 2)
     a_x, a_r = 0.02 + a_err[0], -math.log10(1.0 - f_r) + a_err[1]
-    # R6G's σ₁ at e1p and σ₂ at e2p come from the bundled standards library (no lab file)
+    # R6G's σ₁ at e1p and σ₂ at e2p come from the bundled standards library (no lab file).
+    # The sample's decays under one- and two-photon excitation (η₂ = η₁: one τ_X), at
+    # ⟨N⟩ = 0.01 (a 0.5 % biexciton admixture), each on its own random stream
+    t = np.round(np.arange(-10.0, 190.0, 0.2), 4)
+    for name, order in (("decay_1p", 1), ("decay_2p", 2)):
+        trace = trpl_traces(t, np.array([0.01]), irf_fwhm_ns=cfg["irf_fwhm_ns"], excitation_order=order, **casc)[0]
+        path = f"{key}/tpef_{name}.csv"
+        c = poisson_counts(trace / trace.max() * 1e4 + 4.0, _rng(seed, path))
+        _write_csv(out / path, ["time_ns", "counts"], [t, c], [".4f", ".0f"])
+        files[name] = path
+    tr["tau_x_ns_tpef_decays"] = float(s["tau_x_ns"])
     meas += _meas("tpef", sid, **files, reference=r["name"],
                   excitation_eV=e2p, excitation_1p_eV=e1p, pulse_fwhm_fs=tau_fs, pulse_shape=cfg["pulse_shape"],
                   sample_absorbance_1p=[float(f"{a_x:.5f}"), 5e-4], reference_absorbance_1p=[float(f"{a_r:.5f}"), 5e-4])

@@ -9,6 +9,7 @@ from uncertainties import ufloat
 from ... import standards
 from ...analysis import cross_section, powerlaw, quantum_yield
 from ...analysis.emission_compare import compare_emission
+from ...analysis.lifetime import compare_lifetimes
 from ...errors import InputError
 from ...io.options import TPEFOptions
 from ...results import Estimate
@@ -71,20 +72,48 @@ def _reference(o: TPEFOptions):
     return ref2, src2, ref1, src1, lookups
 
 
-def _eta_check(s1, s2, mask_s, o: TPEFOptions, out: StepResult) -> dict:
-    """Compare the sample's one- and two-photon emission (η₂ = η₁); add the overlay figure."""
+def _lifetime_check(data, o: TPEFOptions):
+    """τ₂ₚ − τ₁ₚ from the optional ``decay_1p``/``decay_2p`` files (None when neither is given)."""
+    d1, d2 = data.get("decay_1p"), data.get("decay_2p")
+    if d1 is None and d2 is None:
+        return None, {}
+    if d1 is None or d2 is None:
+        given, missing = ("decay_1p", "decay_2p") if d2 is None else ("decay_2p", "decay_1p")
+        return None, {"checked": False, "why": f"{given} is given without {missing}: no lifetime comparison"}
+    try:
+        est = compare_lifetimes(d1.time_ns, d1.counts, d2.time_ns, d2.counts)
+    except InputError as exc:
+        return None, {"checked": False, "why": f"{o.where}, decay_1p/decay_2p: {exc}"}
+    info = {"checked": bool(est.success), "lifetime_difference_ns": est.value,
+            "lifetime_difference_stderr_ns": est.stderr, **est.details, "message": est.message}
+    return est, info
+
+
+def _eta_check(s1, s2, mask_s, o: TPEFOptions, out: StepResult, data=None) -> dict:
+    """Compare the sample's one- and two-photon emission (η₂ = η₁): spectra and, where the
+    decays are given, lifetimes; add the overlay figure."""
     two = np.asarray(s2.counts)[np.asarray(mask_s)].sum(axis=0)
+    life, life_info = _lifetime_check(data or {}, o)
     try:
         cmp = compare_emission(s1.energy_eV, s1.counts, s2.energy_eV, two)
     except InputError as exc:
-        return {"checked": False, "message": "", "why": str(exc)}
+        return {"checked": False, "message": life_info.get("message", ""), "why": str(exc),
+                **({"lifetimes": life_info} if life_info else {})}
+    decays = {}
+    if life is not None and life.success:
+        d1, d2 = data["decay_1p"], data["decay_2p"]
+        decays = dict(time_1p_ns=d1.time_ns, decay_1p=np.asarray(d1.counts) / np.max(d1.counts),
+                      time_2p_ns=d2.time_ns, decay_2p=np.asarray(d2.counts) / np.max(d2.counts),
+                      tau_1p_ns=life.details["tau_1p_ns"], tau_2p_ns=life.details["tau_2p_ns"])
     if cmp.success:
         out.plots.append(TPEFSpectraPlot(
             sample=o.sample, measurement=o.index,
             energy_1p_eV=s1.energy_eV, counts_1p=np.asarray(s1.counts) / np.max(s1.counts),
-            energy_2p_eV=s2.energy_eV, counts_2p=two / np.max(two), peak_shift_meV=cmp.value))
+            energy_2p_eV=s2.energy_eV, counts_2p=two / np.max(two), peak_shift_meV=cmp.value, **decays))
+    message = "; ".join(m for m in (cmp.message, life_info.get("message", "")) if m)
     return {"checked": bool(cmp.success), "peak_shift_meV": cmp.value, "peak_shift_stderr_meV": cmp.stderr,
-            **{k: v for k, v in cmp.details.items()}, "message": cmp.message}
+            **{k: v for k, v in cmp.details.items()}, "message": message,
+            **({"lifetimes": life_info} if life_info else {})}
 
 
 def run_tpef(data, o: TPEFOptions, inputs) -> StepResult:
@@ -93,9 +122,11 @@ def run_tpef(data, o: TPEFOptions, inputs) -> StepResult:
     Also gives ``pl_order`` of the sample's two-photon series when no
     ``pl_fluence_series`` of the sample does (a fallback). The premise η₂ = η₁ is checked
     by comparing the sample's one- and two-photon emission
-    (:func:`~multiphoton.analysis.emission_compare.compare_emission`): the result is in
-    ``details["eta2_eq_eta1_check"]`` of ``sigma2_GM``, a warning when they differ, and a
-    ``tpef_spectra`` figure overlays them.
+    (:func:`~multiphoton.analysis.emission_compare.compare_emission`) and, with the optional
+    ``decay_1p``/``decay_2p`` files, their lifetimes
+    (:func:`~multiphoton.analysis.lifetime.compare_lifetimes`, in the check's ``lifetimes``):
+    the result is in ``details["eta2_eq_eta1_check"]`` of ``sigma2_GM``, a warning when they
+    differ (lifetimes: beyond 3 combined σ), and a ``tpef_spectra`` figure overlays them.
     """
     out = StepResult()
     try:  # detector offsets (wing baseline) removed and the integration window applied to all four
@@ -131,7 +162,7 @@ def run_tpef(data, o: TPEFOptions, inputs) -> StepResult:
         reference_coef=float(getattr(f2r, "nominal_value", f2r)),
     ))
     _qy_cross_check(out, o, f1x, f1r)
-    eta = _eta_check(s1, s2, mask_s, o, out)
+    eta = _eta_check(s1, s2, mask_s, o, out, data)
     if sigma1 is None:
         out.warn("sigma2_GM", src_s1)
         return out

@@ -80,7 +80,9 @@ CAPTIONS: dict[str, str] = {
     "pl_spectrum": "PL spectrum with its peak energy and FWHM (shaded).",
     "tpef_spectra": (
         "One- (solid) and two-photon (dashed) excited emission of the sample, each normalised to "
-        "its maximum: the TPEF method assumes both come from the same states (eta2 = eta1)."
+        "its maximum: the TPEF method assumes both come from the same states (eta2 = eta1). "
+        "With the sample's decays (decay_1p, decay_2p) a second panel overlays them, log scale, "
+        "with their lifetimes."
     ),
     "tpef": (
         "Integrated two-photon PL of the sample and of the reference dye vs fluence with the "

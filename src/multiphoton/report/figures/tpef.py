@@ -73,12 +73,22 @@ def plot_tpef_spectra(plot: TPEFSpectraPlot) -> Figure:
     """
     if nonempty(plot.counts_1p) is None or nonempty(plot.counts_2p) is None:
         raise NoFigureData(f"tpef_spectra {plot.sample!r}: a spectrum is empty")
-    fig = Figure(figsize=PANEL_IN, layout="constrained")
-    ax = fig.add_subplot()
+    decays = nonempty(plot.decay_1p) is not None and nonempty(plot.decay_2p) is not None
+    fig = Figure(figsize=(2 * PANEL_IN[0], PANEL_IN[1]) if decays else PANEL_IN, layout="constrained")
+    ax = fig.add_subplot(1, 2 if decays else 1, 1)
     ax.plot(plot.energy_1p_eV, plot.counts_1p, "-", color=DATA_COLOR, label="one-photon")
     shift = "" if plot.peak_shift_meV is None else f" (peak {plot.peak_shift_meV:+.1f} meV)"
     ax.plot(plot.energy_2p_eV, plot.counts_2p, "--", color=FIT_COLOR, label=f"two-photon{shift}")
     ax.set(xlabel="Energy (eV)", ylabel="Normalised PL")
     ax.legend(loc="upper right")
+    if decays:  # the lifetime half of η₂ = η₁: both decays, log scale
+        bx = fig.add_subplot(1, 2, 2)
+        for t, y, tau, style, color, label in (
+                (plot.time_1p_ns, plot.decay_1p, plot.tau_1p_ns, "-", DATA_COLOR, "one-photon"),
+                (plot.time_2p_ns, plot.decay_2p, plot.tau_2p_ns, "--", FIT_COLOR, "two-photon")):
+            note = "" if tau is None else f" (τ {tau:.3g} ns)"
+            bx.semilogy(t, np.where(y > 0, y, np.nan), style, color=color, lw=0.8, label=label + note)
+        bx.set(xlabel="Time (ns)", ylabel="Normalised counts")
+        bx.legend(loc="upper right")
     fig.suptitle(figure_title(plot, "One- and two-photon emission"), fontsize=9.5, x=0.01, ha="left")
     return fig
