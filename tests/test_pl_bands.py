@@ -89,7 +89,9 @@ class TestFitPLBands(AnalysisContract):
     function = staticmethod(fit_pl_bands)
     shared_axes = (SharedAxis({"fluence_mJ_cm2": 0, "counts": 0}, outputs={".residuals": 0}),
                    SharedAxis({"energy_eV": 0, "counts": 1}, outputs={".residuals": 1}))
-    rtol, atol = 1e-5, 1e-4  # LM stops ~1e-8 apart when sums are reordered: 1e-4 counts of 1e4
+    # LM with a finite-difference Jacobian stops ~1.5e-8 apart (relative) when sums are reordered:
+    # up to 1.5e-4 counts at the 1e4-count peaks, whose residuals are O(1)
+    rtol, atol = 1e-5, 3e-4
     failure = Fails(match="< 0.3")
 
     def inputs(self, seed):
