@@ -148,17 +148,24 @@ def _starts(f, e, y, order):
             for s in (exx0, ex0 + 0.4 * w0, ex0 - 0.4 * w0)]
 
 
-def _solve(resid, starts, project):
-    """Levenberg–Marquardt from each start; the first with a positive biexciton amplitude is kept
-    (the growth peak can be the higher-state band)."""
+def _inside(theta, e) -> bool:
+    """Every band centred within the energy axis and narrower than it (not run away)."""
+    lo, hi = float(np.min(e)), float(np.max(e))
+    return all(lo <= c <= hi for c in theta[[1, 3, 5]]) and all(abs(w) < hi - lo for w in theta[[2, 4, 6]])
+
+
+def _solve(resid, starts, project, e):
+    """Levenberg–Marquardt from each start; the first with a positive biexciton amplitude and
+    every band inside the axis is kept (the growth peak can be the higher-state band)."""
     sol, sol_a = None, None
     for theta0 in starts:
         trial = optimize.least_squares(resid, theta0, method="lm", x_scale="jac")
         trial.x[[2, 4, 6]] = np.abs(trial.x[[2, 4, 6]])
         a_trial = project(trial.x)
-        if sol is None or (a_trial[1] > 0 and (trial.cost < sol.cost or sol_a[1] <= 0)):
-            sol, sol_a = trial, a_trial
-        if sol_a[1] > 0 and sol.success:
+        good = a_trial[1] > 0 and _inside(trial.x, e)
+        if sol is None or (good and (trial.cost < sol.cost or not sol_good)):
+            sol, sol_good = trial, good
+        if sol_good and sol.success:
             break
     return sol
 
@@ -239,7 +246,8 @@ def fit_pl_bands(fluence_mJ_cm2, energy_eV, counts, *, order: int = 2, beam_prof
         model, _ = _model(f, e, theta, y, w, order, beam_profile, terms=3)
         return (model - y).ravel() * w
 
-    sol = _solve(resid1, _starts(f, e, y, order), lambda t: _model(f, e, t, y, w, order, beam_profile, 3)[1])
+    starts = _starts(f, e, y, order)
+    sol = _solve(resid1, starts, lambda t: _model(f, e, t, y, w, order, beam_profile, 3)[1], e)
     # pass 2: weights from pass 1's model (data weights bias low counts and misweight the
     # low-fluence spectra); the variance per count g is measured where the signal is large
     gain = math.nan
@@ -248,9 +256,16 @@ def fit_pl_bands(fluence_mJ_cm2, energy_eV, counts, *, order: int = 2, beam_prof
         gain = _noise_gain(y, m1)
         if math.isfinite(gain) and gain > 0:
             w = 1.0 / np.sqrt(gain * np.maximum(m1, gain)).ravel()
-            sol = optimize.least_squares(lambda t: resid(t, w), sol.x, method="lm", x_scale="jac",
-                                         ftol=1e-10, xtol=1e-10)  # tight: the answer, not a start
-            sol.x[[2, 4, 6]] = np.abs(sol.x[[2, 4, 6]])
+            tries = [sol.x, *starts]
+            for i, theta0 in enumerate(tries):  # pass 1's answer; the starts only if it runs away
+                trial = optimize.least_squares(lambda t: resid(t, w), theta0, method="lm", x_scale="jac",
+                                               ftol=1e-10, xtol=1e-10)  # tight: the answer, not a start
+                trial.x[[2, 4, 6]] = np.abs(trial.x[[2, 4, 6]])
+                good = _inside(trial.x, e) and _model(f, e, trial.x, y, w, order, beam_profile)[1][1] > 0
+                if i == 0 or (good and (trial.cost < sol.cost or not sol_good)):
+                    sol, sol_good = trial, good
+                if sol_good:
+                    break
     theta = sol.x
     model, a = _model(f, e, theta, y, w, order, beam_profile)
     informative = (model > gain).ravel() if math.isfinite(gain) else np.ones(y.size, bool)
