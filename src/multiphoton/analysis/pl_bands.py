@@ -177,6 +177,18 @@ def _noise_gain(y, model):
     return float(np.mean((y - model)[big] ** 2 / model[big]))
 
 
+_CHI2_RETRY = 1.3
+"""A pass-2 fit above this reduced χ² (the noise gain measured, so ≈ 1 when the model fits) is
+tried again from the other starts: a local minimum (one band taking another's place)."""
+
+
+def _reduced_chi2(fun, model, gain, n_par) -> float:
+    """χ²/dof over the points with at least one expected count (the empty wings add nothing)."""
+    informative = (model > gain).ravel() if math.isfinite(gain) else np.ones(fun.size, bool)
+    r = fun[informative]
+    return float(r @ r) / max(int(informative.sum()) - n_par, 1)
+
+
 def fit_pl_bands(fluence_mJ_cm2, energy_eV, counts, *, order: int = 2, beam_profile: str = "gaussian") -> Estimate:
     """E_X − E_XX (meV) from a global multi-band fit of a PL fluence series.
 
@@ -257,28 +269,34 @@ def fit_pl_bands(fluence_mJ_cm2, energy_eV, counts, *, order: int = 2, beam_prof
         if math.isfinite(gain) and gain > 0:
             w = 1.0 / np.sqrt(gain * np.maximum(m1, gain)).ravel()
             tries = [sol.x, *starts]
-            for i, theta0 in enumerate(tries):  # pass 1's answer; the starts only if it runs away
+            for i, theta0 in enumerate(tries):  # pass 1's answer; the starts if it runs away or misfits
                 trial = optimize.least_squares(lambda t: resid(t, w), theta0, method="lm", x_scale="jac",
                                                ftol=1e-10, xtol=1e-10)  # tight: the answer, not a start
                 trial.x[[2, 4, 6]] = np.abs(trial.x[[2, 4, 6]])
-                good = _inside(trial.x, e) and _model(f, e, trial.x, y, w, order, beam_profile)[1][1] > 0
+                m2, a2 = _model(f, e, trial.x, y, w, order, beam_profile)
+                good = _inside(trial.x, e) and a2[1] > 0
                 if i == 0 or (good and (trial.cost < sol.cost or not sol_good)):
                     sol, sol_good = trial, good
-                if sol_good:
+                    fits = _reduced_chi2(sol.fun, m2, gain, n_par) < _CHI2_RETRY
+                if sol_good and fits:
                     break
     theta = sol.x
     model, a = _model(f, e, theta, y, w, order, beam_profile)
-    informative = (model > gain).ravel() if math.isfinite(gain) else np.ones(y.size, bool)
-    r = sol.fun[informative]
-    red_chi2 = float(r @ r) / max(int(informative.sum()) - n_par, 1)
-    # pass-2 weights carry the measured variance: the inverse Hessian is not rescaled. A band
+    if math.isfinite(gain):  # the gain of the final model (pass 1's misfit inflates its own)
+        final_gain = _noise_gain(y, model)
+        scale, gain = final_gain / gain, final_gain
+    else:
+        scale = 1.0
+    red_chi2 = _reduced_chi2(sol.fun * math.sqrt(1.0 / scale), model, gain, n_par)
+    # pass-2 weights carry the measured variance: the inverse Hessian is rescaled only by the
+    # final over the pass-1 gain, not by χ² (the empty wings would deflate it). A band
     # whose amplitudes are all 0 leaves its centre and width without effect: left out
     norms = np.linalg.norm(sol.jac, axis=0)
     live = norms > 1e-9 * norms.max()
     cov = np.full((7, 7), np.nan)
     try:
         cov[np.ix_(live, live)] = np.linalg.inv(sol.jac[:, live].T @ sol.jac[:, live]) * (
-            1.0 if math.isfinite(gain) else red_chi2)
+            scale if math.isfinite(gain) else red_chi2)
     except np.linalg.LinAlgError:
         pass
     binding = (theta[1] - theta[3]) * 1e3
