@@ -189,6 +189,36 @@ def _reduced_chi2(fun, model, gain, n_par) -> float:
     return float(r @ r) / max(int(informative.sum()) - n_par, 1)
 
 
+def _covariance(jac, scale):
+    """scale × (JᵀJ)⁻¹ over the parameters that act (a band whose amplitudes are all 0 leaves its
+    centre and width without effect: their rows are NaN)."""
+    norms = np.linalg.norm(jac, axis=0)
+    live = norms > 1e-9 * norms.max()
+    cov = np.full((jac.shape[1],) * 2, np.nan)
+    try:
+        cov[np.ix_(live, live)] = np.linalg.inv(jac[:, live].T @ jac[:, live]) * scale
+    except np.linalg.LinAlgError:
+        pass
+    return cov
+
+
+def _refine(resid, tries, e, gain, n_par, model_of):
+    """Pass 2 from pass 1's answer; from the starts only if it runs off the axis, loses the
+    biexciton band or misfits (reduced χ² > :data:`_CHI2_RETRY`); the lowest good cost kept."""
+    for i, theta0 in enumerate(tries):
+        trial = optimize.least_squares(resid, theta0, method="lm", x_scale="jac",
+                                       ftol=1e-10, xtol=1e-10)  # tight: the answer, not a start
+        trial.x[[2, 4, 6]] = np.abs(trial.x[[2, 4, 6]])
+        model, a = model_of(trial.x)
+        good = _inside(trial.x, e) and a[1] > 0
+        if i == 0 or (good and (trial.cost < sol.cost or not sol_good)):
+            sol, sol_good = trial, good
+            fits = _reduced_chi2(sol.fun, model, gain, n_par) < _CHI2_RETRY
+        if sol_good and fits:
+            break
+    return sol
+
+
 def fit_pl_bands(fluence_mJ_cm2, energy_eV, counts, *, order: int = 2, beam_profile: str = "gaussian") -> Estimate:
     """E_X − E_XX (meV) from a global multi-band fit of a PL fluence series.
 
@@ -268,18 +298,8 @@ def fit_pl_bands(fluence_mJ_cm2, energy_eV, counts, *, order: int = 2, beam_prof
         gain = _noise_gain(y, m1)
         if math.isfinite(gain) and gain > 0:
             w = 1.0 / np.sqrt(gain * np.maximum(m1, gain)).ravel()
-            tries = [sol.x, *starts]
-            for i, theta0 in enumerate(tries):  # pass 1's answer; the starts if it runs away or misfits
-                trial = optimize.least_squares(lambda t: resid(t, w), theta0, method="lm", x_scale="jac",
-                                               ftol=1e-10, xtol=1e-10)  # tight: the answer, not a start
-                trial.x[[2, 4, 6]] = np.abs(trial.x[[2, 4, 6]])
-                m2, a2 = _model(f, e, trial.x, y, w, order, beam_profile)
-                good = _inside(trial.x, e) and a2[1] > 0
-                if i == 0 or (good and (trial.cost < sol.cost or not sol_good)):
-                    sol, sol_good = trial, good
-                    fits = _reduced_chi2(sol.fun, m2, gain, n_par) < _CHI2_RETRY
-                if sol_good and fits:
-                    break
+            sol = _refine(lambda t: resid(t, w), [sol.x, *starts], e, gain, n_par,
+                          lambda t: _model(f, e, t, y, w, order, beam_profile))
     theta = sol.x
     model, a = _model(f, e, theta, y, w, order, beam_profile)
     if math.isfinite(gain):  # the gain of the final model (pass 1's misfit inflates its own)
@@ -289,16 +309,8 @@ def fit_pl_bands(fluence_mJ_cm2, energy_eV, counts, *, order: int = 2, beam_prof
         scale = 1.0
     red_chi2 = _reduced_chi2(sol.fun * math.sqrt(1.0 / scale), model, gain, n_par)
     # pass-2 weights carry the measured variance: the inverse Hessian is rescaled only by the
-    # final over the pass-1 gain, not by χ² (the empty wings would deflate it). A band
-    # whose amplitudes are all 0 leaves its centre and width without effect: left out
-    norms = np.linalg.norm(sol.jac, axis=0)
-    live = norms > 1e-9 * norms.max()
-    cov = np.full((7, 7), np.nan)
-    try:
-        cov[np.ix_(live, live)] = np.linalg.inv(sol.jac[:, live].T @ sol.jac[:, live]) * (
-            scale if math.isfinite(gain) else red_chi2)
-    except np.linalg.LinAlgError:
-        pass
+    # final over the pass-1 gain, not by χ² (the empty wings would deflate it)
+    cov = _covariance(sol.jac, scale if math.isfinite(gain) else red_chi2)
     binding = (theta[1] - theta[3]) * 1e3
     var = cov[1, 1] + cov[3, 3] - 2 * cov[1, 3]
     k = math.exp(theta[0])
