@@ -151,3 +151,17 @@ def test_stderr_is_calibrated_over_the_harness_draws():
     rms_z = float(np.sqrt(np.mean((err / se) ** 2)))
     assert RMS_Z_RANGE[0] <= rms_z <= RMS_Z_RANGE[1], rms_z
     assert abs(err.mean()) <= MAX_BIAS_IN_STDERR * np.median(se), (err.mean(), np.median(se))
+
+
+def test_a_series_of_one_unchanging_shape_fails_with_a_reason():
+    # one line growing as F² at every fluence holds no biexciton band; the six terms would fit
+    # it at any ⟨N⟩ (Σ_j P(N ≥ j) = ⟨N⟩): a failure saying so, not E_b ≈ 0 (the 3-band form's
+    # answer, 0.008 ± 0.26 meV, on the series of tests/test_pipeline_table1.py: Gaussian noise)
+    rng = np.random.default_rng(7)
+    e = np.linspace(1.7, 2.15, 181)
+    f = np.geomspace(0.3, 3.0, 9)
+    line = band_shape(e, 1.925, 0.094)[None, :] * f[:, None] ** 2 * 3e3
+    for counts in (poisson_counts(line, rng), line + 0.002 * line.max() * rng.standard_normal(line.shape)):
+        est = fit_pl_bands(f, e, counts)
+        assert not est.success and np.isnan(est.value)
+        assert "no biexciton band to resolve" in est.message

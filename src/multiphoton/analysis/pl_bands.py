@@ -177,6 +177,22 @@ def _noise_gain(y, model):
     return float(np.mean((y - model)[big] ** 2 / model[big]))
 
 
+_DCHI2_GROWTH = 25.0
+"""Least χ² improvement of the three-band pass 1 over one shape scaled per spectrum (rank 1) for a
+series to hold a growing band (≈ p = 0.001 for the ~7 parameters it adds)."""
+
+
+def _shape_unchanged(y, model, gain) -> bool:
+    """True when one spectral shape scaled per spectrum (rank 1) fits as well as the bands do,
+    within :data:`_DCHI2_GROWTH`, both weighted by the variance g·max(m, g) of the band model."""
+    if not (math.isfinite(gain) and gain > 0):
+        return False
+    u, sv, vt = np.linalg.svd(y, full_matrices=False)
+    rank1 = sv[0] * np.outer(u[:, 0], vt[0])
+    var = gain * np.maximum(model, gain)
+    return float(np.sum((y - rank1) ** 2 / var) - np.sum((y - model) ** 2 / var)) < _DCHI2_GROWTH
+
+
 _CHI2_RETRY = 1.3
 """A pass-2 fit above this reduced χ² (the noise gain measured, so ≈ 1 when the model fits) is
 tried again from the other starts: a local minimum (one band taking another's place)."""
@@ -241,7 +257,8 @@ def fit_pl_bands(fluence_mJ_cm2, energy_eV, counts, *, order: int = 2, beam_prof
         ``params``: ``exciton_eV``, ``biexciton_eV``, ``exciton_fwhm_eV``, ``biexciton_fwhm_eV``,
         ``higher_eV``, ``higher_fwhm_eV``, ``mean_n_per_unit`` (k); ``details``: ``max_mean_n``,
         ``amplitudes`` (the six linear terms, in the order of ``terms``), ``terms``,
-        ``noise_gain`` (variance per expected count), ``stderr_contains``, ``stderr_note``;
+        ``noise_gain`` (variance per expected count), ``stderr_contains``, ``stderr_note``, and
+        ``shape_unchanged`` (True) on the failure below;
         ``residuals`` of shape (F, M); ``reduced_chi2`` over the points with ≥ 1 expected count.
 
     Notes
@@ -254,7 +271,9 @@ def fit_pl_bands(fluence_mJ_cm2, energy_eV, counts, *, order: int = 2, beam_prof
     linear (variable projection); the seven shape and ⟨N⟩ parameters by Levenberg–Marquardt,
     first with weights from the data, then with the quasi-Poisson variance g·max(m, g) of that
     fit's model m (g from :func:`_noise_gain`), whose unscaled inverse Hessian is the
-    covariance. Fails when the series does not reach peak ⟨N⟩ 0.3 (no biexciton band to see).
+    covariance. Fails when the series does not reach peak ⟨N⟩ 0.3, or when its shape does not
+    change with fluence (pass 1 gains Δχ² < 25 over one shape scaled per spectrum): no
+    biexciton band to see (and the six terms would be degenerate, Σ_j P(N ≥ j) = ⟨N⟩).
 
     Examples
     --------
@@ -293,10 +312,15 @@ def fit_pl_bands(fluence_mJ_cm2, energy_eV, counts, *, order: int = 2, beam_prof
     # pass 2: weights from pass 1's model (data weights bias low counts and misweight the
     # low-fluence spectra); the variance per count g is measured where the signal is large
     gain = math.nan
+    flat = False
     if sol.success:
         m1, _ = _model(f, e, sol.x, y, w, order, beam_profile, terms=3)
         gain = _noise_gain(y, m1)
-        if math.isfinite(gain) and gain > 0:
+        flat = _shape_unchanged(y, m1, gain)
+    if flat:  # no band grows apart: the six terms are degenerate (Σ_j P(N ≥ j) = ⟨N⟩ at any k)
+        gain = math.nan
+    elif math.isfinite(gain):
+        if gain > 0:
             w = 1.0 / np.sqrt(gain * np.maximum(m1, gain)).ravel()
             sol = _refine(lambda t: resid(t, w), [sol.x, *starts], e, gain, n_par,
                           lambda t: _model(f, e, t, y, w, order, beam_profile))
@@ -328,6 +352,10 @@ def fit_pl_bands(fluence_mJ_cm2, energy_eV, counts, *, order: int = 2, beam_prof
     fail = None
     if max_n < 0.3:  # first: below it the biexciton terms vanish and the covariance with them
         fail = f"the series reaches only peak <N> = {max_n:.2g} (< 0.3): no biexciton band to resolve"
+    elif flat:
+        fail = ("the spectral shape does not change with fluence beyond the noise (a band-fit gains "
+                f"Δχ² < {_DCHI2_GROWTH:g} over one shape scaled per spectrum): no biexciton band to resolve")
+        details["shape_unchanged"] = True
     elif not sol.success or not math.isfinite(var) or not var > 0:
         fail = f"PL decomposition did not converge: {sol.message}"
     elif a[1] <= 0:

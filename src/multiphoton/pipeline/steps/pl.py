@@ -157,8 +157,10 @@ def _decomposition(s, o, out: StepResult) -> None:
     est = pl_bands.fit_pl_bands(s.fluence_mJ_cm2, s.energy_eV, s.counts, order=order,
                                 beam_profile=o.beam_profile)
     if not est.success:
-        if est.details.get("max_mean_n", 1.0) < 0.3:
-            return  # a low-fluence series: no biexciton band to expect, nothing to report (contract §5)
+        if est.details.get("max_mean_n", 1.0) < 0.3 or est.details.get("shape_unchanged"):
+            # a low-fluence series, or one whose shape does not change with fluence: no biexciton
+            # band to see, nothing to report (contract §5)
+            return
         out.warn("biexciton_binding_pl_meV", f"{o.where}: {est.message}")
         return
     out.add("biexciton_binding_pl_meV", replace(est, details={**est.details, "order": order}))
