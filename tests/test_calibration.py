@@ -66,6 +66,10 @@ OPEN = {
                               "just above threshold, which the truth's line shares",
     "mode_drift_meV_per_min": "-0.3 % bias against a 0.02 % stderr, RMS z 1.25: the second mode "
                               "switches on at 120 s",
+    "sigma2_saturation_GM": "-11 % bias, RMS z 10 over 36 draws (5 beyond 3 sigma, up to -90 %): the "
+                            "state weights take tau_xx_ns (-9 % biased, above) and amplify its error "
+                            "toward tau_XX = tau_X/2 (seed 1003: -3 % with the true tau_XX, -20 % "
+                            "with it 10 % short)",
 }
 
 

@@ -135,8 +135,9 @@ def test_three_sigma2_methods_agree_and_the_report_shows_it(campaign):
     sigma2_rows = [r for r in table.split("<tr>") if "sigma2_" in r]
     assert table.count("sigma2_zscan_GM") >= 6 and "consistent" in table
     assert len(sigma2_rows) >= 9 and not any("⚠" in r for r in sigma2_rows)
-    # (the E_b pair may carry a ⚠: the ASE-peak proxy is biased against the model's E_XX,
-    # docs/calibration.md; flagging it is what the comparison is for)
+    # the E_b pair is two definitions (ASE-peak shift, E_X − E_XX): shown, never flagged
+    eb_rows = [r for r in table.split("<tr>") if "biexciton_binding_pl_meV" in r]
+    assert len(eb_rows) == 3 and all("⚠" not in r and "by definition" in r for r in eb_rows)
 
 
 def test_tpef_decays_give_one_lifetime(campaign):

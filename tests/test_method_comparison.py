@@ -20,6 +20,26 @@ def test_z_and_warning_threshold():
     assert c.z == pytest.approx(2.0) and not c.warning
 
 
+def test_the_two_biexciton_definitions_are_shown_side_by_side_without_a_warning():
+    # the ASE-peak proxy and E_X − E_XX are different quantities (contract section 5): a z of 27
+    # between them (the bundled campaign's) is the proxy's offset, not a failed method
+    from multiphoton.report.comparison import comparison_html
+
+    q = {"biexciton_binding_meV": Estimate(value=-24.6, stderr=0.5, method="ase-peak"),
+         "biexciton_binding_pl_meV": Estimate(value=-10.7, stderr=0.2, method="pl-decomposition"),
+         "sigma2_GM": Estimate(value=2.2e6, stderr=0.1e6, method="tpef"),
+         "sigma2_zscan_GM": Estimate(value=1.7e6, stderr=0.1e6, method="zscan")}
+    rows = {c.key_a: c for c in compare_methods(Results(samples={"S": q}))}
+    eb = rows["biexciton_binding_meV"]
+    assert eb.z == pytest.approx(-13.9 / (0.29**0.5 * 1.0), rel=1e-3) and abs(eb.z) > Z_WARN
+    assert not eb.warning and "ASE-peak proxy" in eb.definition and "E_X - E_XX" in eb.definition
+    assert rows["sigma2_GM"].warning and not rows["sigma2_GM"].definition  # σ₂ keeps its 3σ warning
+    html = comparison_html(Results(samples={"S": q}))
+    eb_row = next(r for r in html.split("<tr>") if "biexciton_binding_pl_meV" in r)
+    assert "⚠" not in eb_row and "different quantities by definition" in eb_row and "-13.9" not in eb_row
+    assert "1 pair(s) of methods disagree" in html
+
+
 def _blocks(text):
     head, *blocks = text.split("[[measurement]]")
     return head, blocks

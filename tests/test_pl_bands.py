@@ -27,10 +27,11 @@ def _series(rng, *, e_x=1.93, binding=-49.0, tau_x=25.0, tau_xx=6.7, n_fluences=
 
 
 def test_recovers_binding_over_random_parameters():
-    # 12 series: E_b ∈ [−70, −35] meV (repulsive, as in the paper; below ≈ 0.4 FWHM of the lines
-    # the bands overlap and the decomposition is biased, e.g. 4.5 meV at −22 meV), τ_XX/τ_X ∈ [0.1, 0.4], top
-    # ⟨N⟩ ∈ [1, 3]. The bands' P(N ≥ j) amplitudes approximate the cascade's time-integrated
-    # emission: within 2 meV of the model's E_X − E_XX (the paper's ASE proxy misses by up to 40).
+    # 12 series: E_b ∈ [−70, −35] meV (repulsive, as in the paper), τ_XX/τ_X ∈ [0.1, 0.4], top
+    # ⟨N⟩ ∈ [1, 3]. The six terms hold the cascade's time-integrated emission (bias < 0.01 meV
+    # noiseless); the stderrs here are 0.2–1.2 meV: within 2 meV of the model's E_X − E_XX (the
+    # paper's ASE proxy misses by up to 40). With overlapping bands (E_b = −22 or −15 meV) the
+    # stderr grows to 2–4 meV and still covers (RMS z 1.1 over 6 series each, no bias beyond it).
     rng = np.random.default_rng(1616)
     for _ in range(12):
         binding = rng.uniform(-70, -35)
@@ -89,7 +90,9 @@ class TestFitPLBands(AnalysisContract):
     function = staticmethod(fit_pl_bands)
     shared_axes = (SharedAxis({"fluence_mJ_cm2": 0, "counts": 0}, outputs={".residuals": 0}),
                    SharedAxis({"energy_eV": 0, "counts": 1}, outputs={".residuals": 1}))
-    rtol, atol = 1e-5, 1e-4  # LM stops ~1e-8 apart when sums are reordered: 1e-4 counts of 1e4
+    # LM with a finite-difference Jacobian stops ~1.5e-8 apart (relative) when sums are reordered:
+    # up to 1.5e-4 counts at the 1e4-count peaks, whose residuals are O(1)
+    rtol, atol = 1e-5, 3e-4
     failure = Fails(match="< 0.3")
 
     def inputs(self, seed):
@@ -99,3 +102,66 @@ class TestFitPLBands(AnalysisContract):
     def failure_inputs(self):
         return dict(zip(("fluence_mJ_cm2", "energy_eV", "counts"),
                         _series(np.random.default_rng(2), top=0.05, n_fluences=6))), {}
+
+
+def _campaign_series(seed):
+    """The PL fluence series the simulator writes for calibration draw ``seed`` (simulate/
+    campaign.py ``_write_pl_series``: peak ⟨N⟩ 0.02…2, 4e4 counts at the top, energy or 1-nm
+    wavelength bins made per eV), on its own noise stream; (fluence, energy, counts, truth)."""
+    from multiphoton.simulate.calibration import draw_campaign
+    from multiphoton.units import HC_EV_NM, spectrum_per_nm_to_per_eV
+
+    cfg = draw_campaign(seed)
+    s, lad = cfg["samples"][0], cfg["ladder"]
+    band = BandEdge(exciton_eV=s["exciton_eV"], biexciton_binding_meV=s["biexciton_binding_meV"],
+                    level_offsets_eV=lad["level_offsets_eV"], level_capacities=lad["level_capacities"],
+                    level_fwhm_eV=lad["level_fwhm_eV"], pia_per_exciton=s["pia_per_exciton"])
+    casc = dict(tau_x_ns=s["tau_x_ns"], tau_xx_ns=s["tau_xx_ns"], n_max=cfg["n_max"], excitation_order=2)
+    n1 = float(mean_excitons_two_photon(1.0, sigma2_GM=s["sigma2_GM"], excitation_eV=cfg["pump_2p_eV"],
+                                        pulse_fwhm_fs=cfg["pulse_fwhm_fs"], pulse_shape=cfg["pulse_shape"]))
+    fl = np.sqrt(np.geomspace(0.02, 2.0, 10) / n1)
+    e = np.round(np.arange(1.50, 2.40 + 1e-9, 0.003), 6)
+    scale = 4e4 / pl_spectra(e, n1 * fl**2, band, **casc).max()
+    rng = np.random.default_rng([seed, 1616])
+    if s["pl_wavelength_axis"]:
+        wl = np.arange(520.0, 820.0 + 1e-9, 1.0)
+        dens = pl_spectra(HC_EV_NM / wl, n1 * fl**2, band, **casc) * scale
+        e, c = spectrum_per_nm_to_per_eV(wl, poisson_counts(dens * HC_EV_NM / wl**2 / 0.003, rng))
+    else:
+        c = poisson_counts(pl_spectra(e, n1 * fl**2, band, **casc) * scale, rng)
+    return fl, e, c, s["biexciton_binding_meV"]
+
+
+@pytest.mark.slow  # 30 fits of 10 × 300 points (≈ 30 s of CPU)
+def test_stderr_is_calibrated_over_the_harness_draws():
+    # the calibration harness' criterion (simulate/calibration.py) on the PL series of 30 of its
+    # draws (seeds it does not run by default): RMS z in 0.7–1.4, |bias| ≤ 0.5 × median stderr.
+    # Each within 3 meV (≈ 6 median stderrs, 0.51 meV on 160 draws): a miss is a wrong basin
+    from multiphoton.simulate.calibration import MAX_BIAS_IN_STDERR, RMS_Z_RANGE
+
+    err, se = [], []
+    for seed in range(5000, 5030):
+        fl, e, c, truth = _campaign_series(seed)
+        est = fit_pl_bands(fl, e, c)
+        assert est.success, (seed, est.message)
+        assert abs(est.value - truth) < 3.0, (seed, est.value, truth)
+        err.append(est.value - truth)
+        se.append(est.stderr)
+    err, se = np.array(err), np.array(se)
+    rms_z = float(np.sqrt(np.mean((err / se) ** 2)))
+    assert RMS_Z_RANGE[0] <= rms_z <= RMS_Z_RANGE[1], rms_z
+    assert abs(err.mean()) <= MAX_BIAS_IN_STDERR * np.median(se), (err.mean(), np.median(se))
+
+
+def test_a_series_of_one_unchanging_shape_fails_with_a_reason():
+    # one line growing as F² at every fluence holds no biexciton band; the six terms would fit
+    # it at any ⟨N⟩ (Σ_j P(N ≥ j) = ⟨N⟩): a failure saying so, not E_b ≈ 0 (the 3-band form's
+    # answer, 0.008 ± 0.26 meV, on the series of tests/test_pipeline_table1.py: Gaussian noise)
+    rng = np.random.default_rng(7)
+    e = np.linspace(1.7, 2.15, 181)
+    f = np.geomspace(0.3, 3.0, 9)
+    line = band_shape(e, 1.925, 0.094)[None, :] * f[:, None] ** 2 * 3e3
+    for counts in (poisson_counts(line, rng), line + 0.002 * line.max() * rng.standard_normal(line.shape)):
+        est = fit_pl_bands(f, e, counts)
+        assert not est.success and np.isnan(est.value)
+        assert "no biexciton band to resolve" in est.message

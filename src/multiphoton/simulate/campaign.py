@@ -565,11 +565,19 @@ def _write_zscan(x: _Sample):
                         m2=z["m2"], n2_cm2_per_W=n2)
     t = clean + _rng(seed, f"{key}/zscan").normal(0.0, z["noise"], pos.size)
     _write_csv(out / key / "zscan.csv", ["z_mm", "transmittance"], [pos, t], [".4f", ".6f"])
+    energy_w, waist_w, conc_w = z["pulse_energy_nJ"], z["beam_waist_um"], conc
+    if cfg.get("noisy_inputs"):
+        # what a lab writes: energy, waist and concentration scatter around the truth with the
+        # std they state (the calibration harness); its own stream, so the files are unchanged
+        g = _rng(seed, f"{key}/zscan-inputs")
+        energy_w *= 1.0 + z["rel_energy"] * g.normal()
+        waist_w *= 1.0 + z["rel_waist"] * g.normal()
+        conc_w = float(f"{conc * (1.0 + z['rel_conc'] * g.normal()):.6g}")
     meas = _meas("zscan", s["id"], file=f"{key}/zscan.csv", excitation_eV=e2p, pulse_fwhm_fs=tau_fs,
                  pulse_shape=cfg["pulse_shape"],
-                 pulse_energy_nJ=[z["pulse_energy_nJ"], z["rel_energy"] * z["pulse_energy_nJ"]],
-                 beam_waist_um=[z["beam_waist_um"], z["rel_waist"] * z["beam_waist_um"]],
-                 path_cm=z["path_cm"], particle_concentration_M=[conc, float(f"{z['rel_conc'] * conc:.3g}")])
+                 pulse_energy_nJ=[energy_w, z["rel_energy"] * z["pulse_energy_nJ"]],
+                 beam_waist_um=[waist_w, z["rel_waist"] * z["beam_waist_um"]],
+                 path_cm=z["path_cm"], particle_concentration_M=[conc_w, float(f"{z['rel_conc'] * conc:.3g}")])
     truth = {"beta_cm_per_GW": beta, "sigma2_zscan_GM": s["sigma2_GM"]}
     return meas, truth, {**z, "particle_concentration_M": conc, "beta_cm_per_GW": beta, "n2_cm2_per_W": n2}
 

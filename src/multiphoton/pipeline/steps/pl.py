@@ -157,21 +157,25 @@ def _decomposition(s, o, out: StepResult) -> None:
     est = pl_bands.fit_pl_bands(s.fluence_mJ_cm2, s.energy_eV, s.counts, order=order,
                                 beam_profile=o.beam_profile)
     if not est.success:
-        if est.details.get("max_mean_n", 1.0) < 0.3:
-            return  # a low-fluence series: no biexciton band to expect, nothing to report (contract §5)
+        if est.details.get("max_mean_n", 1.0) < 0.3 or est.details.get("shape_unchanged"):
+            # a low-fluence series, or one whose shape does not change with fluence: no biexciton
+            # band to see, nothing to report (contract §5)
+            return
         out.warn("biexciton_binding_pl_meV", f"{o.where}: {est.message}")
         return
     out.add("biexciton_binding_pl_meV", replace(est, details={**est.details, "order": order}))
     e_x, e_xx = est.params["exciton_eV"][0], est.params["biexciton_eV"][0]
     amps = est.details["amplitudes"]
     occ = pl_bands.band_occupations(est.params["mean_n_per_unit"][0] * s.fluence_mJ_cm2**order, order=order,
-                                    beam_profile=o.beam_profile)
+                                    beam_profile=o.beam_profile, n_bands=4)
     shape_x = pl_bands.band_shape(s.energy_eV, e_x, est.params["exciton_fwhm_eV"][0])
     shape_xx = pl_bands.band_shape(s.energy_eV, e_xx, est.params["biexciton_fwhm_eV"][0])
+    # the biexciton line as every multiexciton state emits it (terms biexciton, _from_3, _from_4)
+    xx_amp = amps[1] * occ[:, 1] + amps[3] * occ[:, 2] + amps[5] * occ[:, 3]
     out.plots.append(PLDecompositionPlot(
         sample=o.sample, measurement=o.index, fluence_mJ_cm2=s.fluence_mJ_cm2, energy_eV=s.energy_eV,
         counts=s.counts, exciton_band=amps[0] * occ[:, :1] * shape_x[None, :],
-        biexciton_band=amps[1] * occ[:, 1:2] * shape_xx[None, :],
+        biexciton_band=xx_amp[:, None] * shape_xx[None, :],
         mean_n=est.params["mean_n_per_unit"][0] * s.fluence_mJ_cm2**order, exciton_eV=e_x, biexciton_eV=e_xx))
 
 
