@@ -188,11 +188,3 @@ def test_contract_readonly_order_and_bad_input():
         cascade_pl(t, mu, tau_x_ns=20.0, tau_xx_ns=None)
 
 
-def test_speed_50_fluences_2000_times():
-    import time
-
-    t = np.linspace(0, 200, 2000)
-    mu = np.geomspace(0.01, 10, 50)
-    start = time.perf_counter()
-    cascade_pl(t, mu, tau_x_ns=25.0, tau_xx_ns=6.7, n_max=30)
-    assert time.perf_counter() - start < 1.0
