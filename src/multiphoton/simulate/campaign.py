@@ -291,7 +291,8 @@ def _write_sample(cfg, s, out: pathlib.Path, seed: int, ref: dict):
         "ta_mean_n": n_ta, "trpl_mean_n_peak": mus, "zscan": zpar, "saturation_trpl_mean_n_peak": sat_mu,
         **qy_params,
         "definitions": {
-            "pl_order": "noiseless log-log slope over series points whose local slope >= 1.9",
+            "pl_order": "noiseless log-log slope over the lowest run of series points whose local slope "
+                        "(central difference over neighbouring points) stays >= 1.9",
             "pl_peak_eV": "argmax of the noiseless lowest-fluence spectrum (1e-5 eV grid)",
             "biexciton_binding_meV": "pl_peak_eV minus the peak of the noiseless amplified emission I - S "
                                      "(edge emission minus its spontaneous part) at the lowest series fluence "
@@ -319,11 +320,16 @@ def _write_pl_series(x: _Sample):
     spec = pl_spectra(e_pl, mu, band, excitation_order=2, beam_profile="gaussian", **casc)
     scale = 4e4 / spec.max()
     integ = np.trapezoid(spec, e_pl, axis=1)
-    # truth: order over the points below saturation (local slope within 5 % of 2)
-    h = 1e-3
-    up = np.trapezoid(pl_spectra(e_pl, n2p(fl * (1 + h)), band, excitation_order=2, **casc), e_pl, axis=1)
-    local = np.log(up / integ) / np.log1p(h)
-    used = local >= 1.9
+    # truth: order over the points below saturation: the lowest run of series points whose
+    # local slope (central difference over the neighbouring series points, one-sided at the
+    # ends, of the noiseless log-log curve) stays >= 0.95 x 2, the rule of
+    # analysis.powerlaw.local_slope_mask
+    lx, lz = np.log(fl), np.log(integ)
+    local = np.empty(fl.size)
+    local[1:-1] = (lz[2:] - lz[:-2]) / (lx[2:] - lx[:-2])
+    local[0], local[-1] = (lz[1] - lz[0]) / (lx[1] - lx[0]), (lz[-1] - lz[-2]) / (lx[-1] - lx[-2])
+    low = np.flatnonzero(local[1:] < 0.95 * 2.0)
+    used = np.arange(fl.size) < (int(low[0]) + 1 if low.size else fl.size)
     order_truth = float(np.polyfit(np.log(fl[used]), np.log(integ[used]), 1)[0])
     fine = np.arange(s["exciton_eV"] - 0.1, s["exciton_eV"] + 0.1, 1e-5)
     low = pl_spectra(fine, mu[:1], band, excitation_order=2, **casc)[0]
