@@ -69,8 +69,9 @@ def draw_campaign(seed: int) -> dict:
     quantum yield 0.15–0.4, E_X 1.76–1.96 eV, E_b −56…−42 meV, τ_X 18–32 ns, τ_XX 4–12 ns
     (at most 0.9 τ_X/s(2), the radiative limit), PIA 0–0.1 per exciton, ASE target
     0.9–1.8 mJ/cm², TA fluence 1.5–3.2 mJ/cm², laser threshold 0.8–1.4 mJ/cm², linewidth
-    0.5–1.2 meV, drift 3–15 meV per 30 min, line gain over the run 0.6–2.0. The reference dye's true σ₂ is drawn from the library's
-    16.2 ± 2.4 GM, which the analysis uses as stated.
+    0.5–1.2 meV, drift 3–15 meV per 30 min, line gain over the run 0.6–2.0. The reference
+    dye's true σ₂ is drawn from the library's 16.2 ± 2.4 GM, which the analysis uses as
+    stated.
 
     Examples
     --------
