@@ -54,14 +54,15 @@ def test_draws_are_reproducible_and_in_range():
 BIASED_WITH_MODEL_ERROR = {
     "ase_threshold_mJ_cm2": "hinge above the gain = loss fluence, +4 % (model error 4 %)",
     "tau_xx_ns": "Klimov differencing short against the cascade's tau_XX, -9 % (model error 9 %)",
-    "biexciton_binding_meV": "the first spectrum above the hinge's (high) threshold is later than the "
-                             "truth's: ASE peak lower, about -18 % of E_b against a 22 % median stderr "
-                             "that holds it as the peak-pick model error",
 }
 # Open problems measured by the harness (docs/calibration.md), named here rather than
 # hidden behind wider criteria; each must still be reported. (Issue 14 closed the ones of
 # pl_order, laser_linewidth_meV, laser_threshold_mJ_cm2 and mode_drift_meV_per_min.)
-OPEN: dict = {}
+OPEN = {
+    "biexciton_binding_meV": "the first spectrum above the hinge's (high) threshold is later than the "
+                             "truth's (ASE peak lower, -14 % mean); the peak-pick model error from a "
+                             "two-point slope is sometimes too small (RMS z 2.1 over 64 draws, was 59)",
+}
 
 
 @pytest.mark.slow
