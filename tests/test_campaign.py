@@ -27,7 +27,10 @@ TOLERANCES = {
     # emission rises curved just above threshold; the fit stderr does not cover that bias
     "ase_threshold_mJ_cm2": (0.10, 0, False),
     "excitons_at_threshold": (0.15, 0, True),
-    "biexciton_binding_meV": (0, 15.0, False),
+    # truth: the first ASE peak above the true threshold (contract); the analysis' threshold
+    # is a few % high, so its first ASE spectrum is later and its peak lower: the stderr holds
+    # that as the peak-pick model error (docs/quantities.md), so 3 stderr and nothing more
+    "biexciton_binding_meV": (0, 0, True),
     # gain: truth and analysis both count gain below -k x noise with the analysis's k (the
     # contract's zero crossing is not measurable in shallow tails); delays ≥ 0.5 ns apart late
     "gain_bandwidth_meV": (0.05, 0, True),
@@ -56,12 +59,9 @@ TOLERANCES = {
     "biexciton_binding_pl_meV": (0, 2.0, True),
 }
 
-# Where the simulator and the analysis disagree by about the method's tolerance (14–25 meV
-# over seeds for QS-6.0, whose biexciton and exciton ASE bands overlap): an open problem,
-# listed here by name rather than hidden behind a wider tolerance for every sample.
-KNOWN_DISAGREEMENTS = {
-    ("QS-6.0", "biexciton_binding_meV"): "the ASE peak of the analysis is not the simulator's peak net modal gain",
-}
+# Where the simulator and the analysis disagree by about the method's tolerance: open
+# problems, listed here by name rather than hidden behind a wider tolerance for every sample.
+KNOWN_DISAGREEMENTS: dict = {}
 
 
 @pytest.fixture(scope="module")

@@ -46,7 +46,7 @@ STDERR_CONTAINS = {
     "tau_x_irf_ns": ("noise",),
     "tau_xx_global_ns": ("noise",),
     "excitons_at_threshold": ("noise", "propagated inputs", "model error"),
-    "biexciton_binding_meV": ("noise",),
+    "biexciton_binding_meV": ("noise", "model error"),
     "gain_bandwidth_meV": ("noise",),
     "gain_lifetime_ns": ("noise",),
     "laser_threshold_mJ_cm2": ("noise", "model error"),

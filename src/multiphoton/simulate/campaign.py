@@ -253,7 +253,7 @@ def _write_sample(cfg, s, out: pathlib.Path, seed: int, ref: dict):
     tr["sigma2_per_volume_cm_s"] = float(gm_to_cm4_s(s["sigma2_GM"]) / nm3_to_cm3(volume))
     m, t, mus = _write_trpl(x)
     meas, tr = meas + m, {**tr, **t}
-    m, t, (loss, e_ase) = _write_ase(x, pl_peak)
+    m, t, (loss, e_ase, f_first, e_first) = _write_ase(x, pl_peak)
     meas, tr = meas + m, {**tr, **t}
     m, t, n_ta = _write_ta(x)
     meas, tr = meas + m, {**tr, **t}
@@ -270,14 +270,19 @@ def _write_sample(cfg, s, out: pathlib.Path, seed: int, ref: dict):
         "exciton_eV": s["exciton_eV"], "biexciton_eV": band.biexciton_eV,
         "biexciton_binding_model_meV": s["biexciton_binding_meV"], "pia_per_exciton": s["pia_per_exciton"],
         "quantum_yield": s["quantum_yield"], "loss_per_cm": loss, "ase_peak_eV": e_ase,
+        "first_ase_fluence_mJ_cm2": f_first, "first_ase_peak_eV": e_first,
         "mean_n_per_mJ2_cm4_2p": n1, "sigma1_cm2_at_1p": sigma1,
         "pl_fluences_mJ_cm2": fl, "pl_local_order": local, "pl_order_used": used.tolist(),
         "ta_mean_n": n_ta, "trpl_mean_n_peak": mus, "zscan": zpar, "saturation_trpl_mean_n_peak": sat_mu,
         **qy_params,
         "definitions": {
-            "pl_order": "noiseless log-log slope over series points whose local slope >= 1.9",
+            "pl_order": "noiseless log-log slope over the lowest run of series points whose local slope "
+                        "(central difference over neighbouring points) stays >= 1.9",
             "pl_peak_eV": "argmax of the noiseless lowest-fluence spectrum (1e-5 eV grid)",
-            "biexciton_binding_meV": "pl_peak_eV minus the energy of maximum net modal gain at the ASE threshold",
+            "biexciton_binding_meV": "pl_peak_eV minus the peak of the noiseless amplified emission I - S "
+                                     "(edge emission minus its spontaneous part) at the lowest series fluence "
+                                     "above ase_threshold_mJ_cm2 (1e-5 eV grid)",
+            "ase_peak_eV": "energy of maximum net modal gain at the ASE threshold (parameters only)",
             "ase_threshold_mJ_cm2": "fluence where the peak net modal gain (t = 0, uniform stripe) crosses zero",
             "gain_bandwidth_meV": "total width where noiseless A0 + dA < -k x its noise at 10 ps, k of "
                                   "analysis.gain.k_sigma_for(points of one spectrum) (0.1 meV grid)",
@@ -300,11 +305,16 @@ def _write_pl_series(x: _Sample):
     spec = pl_spectra(e_pl, mu, band, excitation_order=2, beam_profile="gaussian", **casc)
     scale = 4e4 / spec.max()
     integ = np.trapezoid(spec, e_pl, axis=1)
-    # truth: order over the points below saturation (local slope within 5 % of 2)
-    h = 1e-3
-    up = np.trapezoid(pl_spectra(e_pl, n2p(fl * (1 + h)), band, excitation_order=2, **casc), e_pl, axis=1)
-    local = np.log(up / integ) / np.log1p(h)
-    used = local >= 1.9
+    # truth: order over the points below saturation: the lowest run of series points whose
+    # local slope (central difference over the neighbouring series points, one-sided at the
+    # ends, of the noiseless log-log curve) stays >= 0.95 x 2, the rule of
+    # analysis.powerlaw.local_slope_mask
+    lx, lz = np.log(fl), np.log(integ)
+    local = np.empty(fl.size)
+    local[1:-1] = (lz[2:] - lz[:-2]) / (lx[2:] - lx[:-2])
+    local[0], local[-1] = (lz[1] - lz[0]) / (lx[1] - lx[0]), (lz[-1] - lz[-2]) / (lx[-1] - lx[-2])
+    low = np.flatnonzero(local[1:] < 0.95 * 2.0)
+    used = np.arange(fl.size) < (int(low[0]) + 1 if low.size else fl.size)
     order_truth = float(np.polyfit(np.log(fl[used]), np.log(integ[used]), 1)[0])
     fine = np.arange(s["exciton_eV"] - 0.1, s["exciton_eV"] + 0.1, 1e-5)
     low = pl_spectra(fine, mu[:1], band, excitation_order=2, **casc)[0]
@@ -472,9 +482,21 @@ def _write_ase(x: _Sample, pl_peak: float):
                   pulse_shape=cfg["pulse_shape"])
     tr["ase_threshold_mJ_cm2"] = f_th
     tr["excitons_at_threshold"] = float(n2p(f_th))
-    tr["biexciton_binding_meV"] = (pl_peak - e_ase) * 1e3
+    # data contract: the low-fluence PL peak minus the first (lowest-fluence) ASE peak. The
+    # first ASE spectrum is the lowest series fluence above the threshold (the analysis' rule,
+    # with the true threshold); its ASE peak is the maximum of the amplified part I − S (the
+    # edge emission minus its spontaneous spectrum, noiseless, 1e-5 eV grid as pl_peak_eV).
+    # The model's E_X − E_XX is biexciton_binding_pl_meV; e_ase (peak net gain at threshold)
+    # stays in the parameters.
+    f_first = float(fl_a[np.argmax(fl_a > f_th)])
+    fine = np.arange(s["exciton_eV"] - 0.3, s["exciton_eV"] + 0.3, 1e-5)
+    mu_first = n2p(np.array([f_first]))
+    excess = ase_spectra(fine, mu_first, band, **ase_kw)[0] - pl_spectra(
+        fine, mu_first, band, tau_x_ns=s["tau_x_ns"], tau_xx_ns=s["tau_xx_ns"], n_max=nmax, beam_profile="flat")[0]
+    e_first = float(fine[np.argmax(excess)])
+    tr["biexciton_binding_meV"] = (pl_peak - e_first) * 1e3
 
-    return meas, tr, (loss, e_ase)
+    return meas, tr, (loss, e_ase, f_first, e_first)
 
 
 def _write_ta(x: _Sample):

@@ -16,28 +16,53 @@ from ._step import Step, StepResult
 __all__ = ["ASE_SERIES", "run_ase_series"]
 
 
-def _ase_peak(series, th: Estimate):
-    """Peak of the ASE feature at the lowest fluence above threshold (spontaneous part removed).
-
-    The spectrum just below threshold, scaled by the sub-threshold linear trend to the
-    fluence above, is subtracted; the peak of the difference is located by the
-    second-derivative method.
-    """
+def _difference_peak(series, th: Estimate, k: int, j: int):
+    """Peak of spectrum ``k`` minus spectrum ``j`` scaled by the sub-threshold trend."""
     f = series.fluence_mJ_cm2
-    above = np.nonzero(f > th.value)[0]
-    below = np.nonzero(f < th.value)[0]
-    k, j = int(above[0]), int(below[-1])
     a = th.params["intercept"][0]
     b = th.params["slope_below"][0]
     trend_k, trend_j = a + b * f[k], a + b * f[j]
     # linear sub-threshold trend; if it is not positive there, scale with fluence
     scale = trend_k / trend_j if trend_j > 0 and trend_k > 0 else f[k] / f[j]
     diff = series.counts[k] - scale * series.counts[j]
-    peak = spectra.peak_energy(series.energy_eV, diff, method="second-derivative")
-    peak = replace(peak, method="ase-difference-second-derivative",
-                   details={**peak.details, "fluence_mJ_cm2": float(f[k]),
-                            "subtracted_fluence_mJ_cm2": float(f[j]), "subtracted_scale": float(scale)})
-    return peak
+    return spectra.peak_energy(series.energy_eV, diff, method="second-derivative"), scale
+
+
+def _ase_peak(series, th: Estimate):
+    """Peak of the ASE feature at the lowest fluence above threshold (spontaneous part removed).
+
+    The spectrum just below threshold, scaled by the sub-threshold linear trend to the
+    fluence above, is subtracted; the peak of the difference is located by the
+    second-derivative method.
+
+    The first ASE peak moves with fluence (≈ 1 meV per % near threshold on the simulated
+    films), so which spectrum is "the first above threshold" is uncertain by the threshold's
+    own stderr: the peak carries a peak-pick model error |dE/dF| · σ(F_th), dE/dF from the
+    peaks of the next spectrum up (same subtraction), added in quadrature (an independent
+    ``uncertainties`` term tagged ``"model error"``).
+    """
+    from uncertainties import ufloat
+
+    f = series.fluence_mJ_cm2
+    above = np.nonzero(f > th.value)[0]
+    below = np.nonzero(f < th.value)[0]
+    k, j = int(above[0]), int(below[-1])
+    peak, scale = _difference_peak(series, th, k, j)
+    details = {**peak.details, "fluence_mJ_cm2": float(f[k]), "subtracted_fluence_mJ_cm2": float(f[j]),
+               "subtracted_scale": float(scale)}
+    pick = 0.0
+    if peak.success and above.size > 1:
+        nxt, _ = _difference_peak(series, th, int(above[1]), j)
+        if nxt.success:
+            slope = (nxt.value - peak.value) / (f[above[1]] - f[k])  # eV per mJ/cm²
+            pick = abs(slope) * th.stderr
+            details["peak_slope_eV_per_mJ_cm2"] = float(slope)
+    if peak.success:
+        u = peak.to_ufloat() + ufloat(0.0, pick, tag="model error")
+        details.update(peak_pick_model_error_eV=float(pick), stderr_contains=["noise", "model error"])
+        peak = Estimate.from_ufloat(u, method=peak.method, unit=peak.unit, message=peak.message,
+                                    reduced_chi2=peak.reduced_chi2, params=peak.params, details=details)
+    return replace(peak, method="ase-difference-second-derivative", details=details)
 
 
 def _excitons(out: StepResult, o: ASESeriesOptions, th: Estimate, inputs) -> None:
@@ -105,7 +130,10 @@ def run_ase_series(data, o: ASESeriesOptions, inputs) -> StepResult:
         elif ase_peak.success:
             binding = (pl_peak.to_ufloat() - ase_peak.to_ufloat()) * 1e3
             out.add("biexciton_binding_meV", Estimate.from_ufloat(
-                binding, method="pl-peak-minus-ase-peak", unit="meV", details={"ase_peak_eV": ase_peak.value}))
+                binding, method="pl-peak-minus-ase-peak", unit="meV", details={
+                    "ase_peak_eV": ase_peak.value, "ase_fluence_mJ_cm2": ase_peak.details["fluence_mJ_cm2"],
+                    "peak_pick_model_error_meV": 1e3 * ase_peak.details.get("peak_pick_model_error_eV", 0.0),
+                    "stderr_contains": ["noise", "model error"]}))
         _excitons(out, o, th, inputs)
     else:
         for q in ("biexciton_binding_meV", "excitons_at_threshold"):

@@ -120,7 +120,12 @@ def run_pl_fluence_series(data, options, inputs) -> StepResult:
         out.warn("pl_order", f"{options.where}: only {s.fluence_mJ_cm2.size} fluences; need ≥ 3")
         return out
     integ = integrated(s)
-    order = _with(powerlaw.power_law_order(s.fluence_mJ_cm2, integ), how)
+    # counting noise of each integral, measured from the spectra (shot-noise model): the
+    # order's stderr is the noise alone, not the curvature the residual scatter also holds
+    integ_err = np.atleast_1d(spectra.integrated_intensity_stderr(s.energy_eV, s.counts))
+    ok = bool(np.all(np.isfinite(integ_err)) and np.all(integ_err > 0))
+    order = _with(powerlaw.power_law_order(s.fluence_mJ_cm2, integ, integrated_stderr=integ_err if ok else None,
+                                               selection="auto"), how)
     out.add("pl_order", order)
     pk = _with(peak(s.energy_eV, s.counts[0]), how)
     out.add("pl_peak_eV", pk)
