@@ -119,7 +119,7 @@ def test_a_worker_that_dies_mid_stream_has_its_plots_drawn_here(tmp_path, caplog
     assert "figure worker failed" in caplog.text
 
 
-def test_analyze_hands_each_samples_plots_over_as_it_ends(tmp_path):
+def test_analyze_hands_each_steps_plots_over_as_it_ends(tmp_path):
     from multiphoton.pipeline import analyze
     from multiphoton.simulate.campaign import write_campaign
     from multiphoton.simulate.presets import PRESETS
@@ -128,7 +128,7 @@ def test_analyze_hands_each_samples_plots_over_as_it_ends(tmp_path):
     manifest = write_campaign(cfg, tmp_path / "c", seed=3)
     batches = []
     res = analyze(manifest, only=["pl_peak_eV"], samples=["QS-4.5", "QS-6.0"],
-                  on_sample=lambda plots: batches.append(list(plots)))
-    assert len(batches) == len(res.samples) == 2
-    assert [p for b in batches for p in b] == res.plots
-    assert all({p.sample for p in b} == {s} for b, s in zip(batches, res.samples))
+                  on_plots=lambda plots: batches.append(list(plots)))
+    assert len(batches) > len(res.samples) == 2 and all(batches)   # step by step, never empty
+    assert [p for b in batches for p in b] == res.plots              # in the Results' order
+    assert all(len({p.sample for p in b}) == 1 for b in batches)

@@ -211,7 +211,7 @@ def _analyze_into(args) -> int:
         task = prog.add_task("reading manifest", total=None)
         results = analyze(args.manifest, only=only, samples=args.sample,
                           progress=lambda label: prog.update(task, description=label),
-                          on_sample=None if stream is None else stream.submit)
+                          on_plots=None if stream is None else stream.submit)
         prog.update(task, description="writing results, figures and report")
         paths = write_outputs(results, args.out, force=args.force, report=report, figures=stream)
     if args.quiet:

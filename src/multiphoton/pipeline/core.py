@@ -167,8 +167,9 @@ def record(sid: str, node: Planned, res: StepResult, results: Results, state: di
         results.sample_info[sid] = res.info
 
 
-def _run_sample(sid: str, nodes: list[Planned], loader: Loader, results: Results, progress) -> None:
-    """Run the planned steps of one sample in order."""
+def _run_sample(sid: str, nodes: list[Planned], loader: Loader, results: Results, progress,
+                on_plots=None) -> None:
+    """Run the planned steps of one sample in order (``on_plots``: told of each step's plots)."""
     state: dict[str, Any] = {}
     shared: dict[str, list[tuple[str | None, Any]]] = {}
     for node in nodes:
@@ -188,7 +189,10 @@ def _run_sample(sid: str, nodes: list[Planned], loader: Loader, results: Results
         res = node.step.run(data, o, inputs)
         if beam is not None:
             res.quantities = fluence.propagate(res.quantities, beam)
+        first = len(results.plots)
         record(sid, node, res, results, state, shared)
+        if on_plots is not None and len(results.plots) > first:
+            on_plots(results.plots[first:])
 
 
 def _sha256(path: Path) -> str:
@@ -275,7 +279,7 @@ def _paths_as_written(manifest: Manifest) -> dict[Path, str]:
 
 def analyze(manifest_path, *, only: Iterable[str] | None = None, samples: Iterable[str] | None = None,
             progress: Callable[[str], None] | None = None,
-            on_sample: Callable[[list], None] | None = None) -> Results:
+            on_plots: Callable[[list], None] | None = None) -> Results:
     """Run every analysis the manifest's measurements allow.
 
     Parameters
@@ -289,10 +293,11 @@ def analyze(manifest_path, *, only: Iterable[str] | None = None, samples: Iterab
         Analyse only these sample ids.
     progress : callable, optional
         Called with a short label before each step.
-    on_sample : callable, optional
-        Called with the list of plots (PlotData) of each sample as soon as its analysis
-        ends, e.g. :meth:`FigureStream.submit <multiphoton.report.figures.stream.FigureStream.submit>`,
-        which draws them while the next sample is analysed.
+    on_plots : callable, optional
+        Called with the list of new plots (PlotData) as soon as each step that made
+        some ends, in the order of ``Results.plots``, e.g. :meth:`FigureStream.submit
+        <multiphoton.report.figures.stream.FigureStream.submit>`, which draws them while
+        the analysis goes on.
 
     Returns
     -------
@@ -315,10 +320,7 @@ def analyze(manifest_path, *, only: Iterable[str] | None = None, samples: Iterab
     loader = Loader()
     with single_blas_thread():  # small matrices throughout: one BLAS thread (multiphoton.blas)
         for sid, nodes in planned.items():
-            first = len(results.plots)
-            _run_sample(sid, nodes, loader, results, progress)
-            if on_sample is not None:
-                on_sample(results.plots[first:])
+            _run_sample(sid, nodes, loader, results, progress, on_plots)
     results.inputs.extend(_inputs(manifest, planned))
     results.sources = _sources(manifest)
     if only is not None:

@@ -277,7 +277,9 @@ def save_figure(fig: Figure, directory: str | Path, stem: str,
             if hasattr(ax, "_autotitlepos"):
                 ax._autotitlepos = False
     if png is not None:
-        fig.savefig(png, format="png", dpi=PNG_DPI, metadata={"Software": None})
+        # zlib level 1: a third of the encoding time of the default 6 for files ~10 % larger
+        fig.savefig(png, format="png", dpi=PNG_DPI, metadata={"Software": None},
+                    pil_kwargs={"compress_level": 1})
     if svg is not None:
         fig.savefig(svg, format="svg", metadata={"Date": None, "Creator": None})
     return png, svg
