@@ -13,7 +13,7 @@ from pathlib import Path
 from ..errors import InputError
 from ..plotdata import PlotData, plot_from_json
 from ..results import RESULTS_SCHEMA, Results
-from .figures import _default_processes, _summary, render_figures
+from .figures import _default_processes, _summary
 from .style import FORMATS
 from .html import render_html
 from .tables import render_terminal, table1, table2, write_table_csv
