@@ -234,3 +234,34 @@ def test_ta_noise_draws_no_comb_of_zero_contours():
     vertices = np.concatenate([p.vertices for c in map_ax.collections[1:] for p in c.get_paths()])
     # every contour vertex lies on the gain band (1.98 ± 3·0.03 eV), none in the sub-gap noise
     assert vertices[:, 0].min() > 1.85 and vertices[:, 0].max() < 2.1
+
+
+@pytest.mark.parametrize("family", sorted(PLOTS))
+def test_every_tick_label_is_plain_text_in_the_house_style(family):
+    """No matplotlib mathtext (``$\\mathdefault{10^{5}}$``) on any axis, symlog and colour bars
+    included: one tick style everywhere, and no mathtext parsing in the report's drawing."""
+    fig = _draw(PLOTS[family])
+    fig.canvas.draw()
+    labels = [t.get_text() for ax in _all_axes(fig) for axis in (ax.xaxis, ax.yaxis)
+              for t in axis.get_ticklabels(which="both")]
+    assert not [t for t in labels if "$" in t], family
+
+
+def test_across_samples_log_axes_are_plain_and_readable():
+    from multiphoton.report.figures.samples import plot_across_samples
+
+    with figure_style():
+        fig = plot_across_samples(make_results())
+    fig.canvas.draw()
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            labels = [t.get_text() for t in axis.get_ticklabels(which="both") if t.get_text()]
+            assert not [t for t in labels if "$" in t]
+            if axis.get_scale() == "log" and ax.get_visible():
+                assert len(labels) >= 2, (axis.get_label_text(), labels)  # one tick cannot be read
+
+
+def test_symlog_delay_axis_uses_the_minus_sign():
+    from multiphoton.report.style import tick_text
+
+    assert tick_text(-1.0) == "\N{MINUS SIGN}1" and tick_text(-2e5) == "\N{MINUS SIGN}2×10⁵"

@@ -176,14 +176,19 @@ def _print_warnings(con, warnings) -> None:
 
 
 def _cmd_analyze(args) -> int:
-    from .io.manifest import read_manifest
-    from .pipeline import claim_output, protected_paths
+    report = False if args.no_report else _formats(args.figures)
+    # The figure workers start first, before the analysis' own imports, so that their start-up
+    # (matplotlib, fonts) is over when the first plots arrive; a manifest or --out refusal
+    # below stops them again (the stream's context).
+    with _figure_stream(report) as stream:
+        from .io.manifest import read_manifest
+        from .pipeline import claim_output, protected_paths
 
-    args.manifest = read_manifest(args.manifest)  # parsed once: for the protected inputs and the analysis
-    # --out is checked and claimed before any analysis runs (refusals are errors: printed even with --quiet)
-    with claim_output(args.out, force=args.force, protect=protected_paths(args.manifest),
-                      say=lambda msg: print(f"note: {msg}", file=sys.stderr)):
-        return _analyze_into(args)
+        args.manifest = read_manifest(args.manifest)  # parsed once: for the protected inputs and the analysis
+        # --out is checked and claimed before any analysis runs (refusals are errors: printed even with --quiet)
+        with claim_output(args.out, force=args.force, protect=protected_paths(args.manifest),
+                          say=lambda msg: print(f"note: {msg}", file=sys.stderr)):
+            return _analyze_into(args, report, stream)
 
 
 def _figure_stream(report):
@@ -191,23 +196,22 @@ def _figure_stream(report):
     analysis itself is one thread), or a null context without a report or spare core."""
     import contextlib
 
+    if not report:
+        return contextlib.nullcontext()
     from .report.figures.stream import FigureStream, default_workers
 
-    if not report or default_workers() == 0:
-        return contextlib.nullcontext()
-    return FigureStream(report)
+    return FigureStream(report) if default_workers() > 0 else contextlib.nullcontext()
 
 
-def _analyze_into(args) -> int:
+def _analyze_into(args, report, stream) -> int:
     from .pipeline import analyze, write_outputs
 
     con = _console(args.quiet)
-    report = False if args.no_report else _formats(args.figures)
     only = [q.strip() for q in args.only.split(",") if q.strip()] if args.only else None
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                  console=con, transient=True, disable=args.quiet) as prog, _figure_stream(report) as stream:
+                  console=con, transient=True, disable=args.quiet) as prog:
         task = prog.add_task("reading manifest", total=None)
         results = analyze(args.manifest, only=only, samples=args.sample,
                           progress=lambda label: prog.update(task, description=label),

@@ -11,7 +11,9 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ...plotdata import PLDecompositionPlot, SaturationPlot, ZScanPlot
-from ..style import DATA_COLOR, FIT_COLOR, FLUENCE_CMAP, MUTED_COLOR, fluence_mappable, panel_label
+from ..style import (
+    DATA_COLOR, FIT_COLOR, FLUENCE_CMAP, MUTED_COLOR, fluence_mappable, panel_label, tidy_log_axis,
+)
 from ._common import NoFigureData, nonempty, panel_figure
 
 __all__ = ["plot_zscan", "plot_saturation", "plot_pl_decomposition"]
@@ -59,6 +61,7 @@ def plot_saturation(plot: SaturationPlot) -> Figure:
     if plot.a_sat is not None:
         ax.axhline(plot.a_sat, ls="--", color=MUTED_COLOR, lw=0.8, label="A_sat (flat-top saturation level)")
     ax.set(xscale="log", xlabel="peak ⟨N⟩", ylabel="amplitude (counts)")
+    tidy_log_axis(ax.xaxis)
     ax.legend(loc="upper left")
     panel_label(ax, "a")
     return fig

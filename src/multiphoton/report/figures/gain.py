@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 
 from ...plotdata import TAMapPlot
 from ..style import (
-    DIVERGING_CMAP, FIT_COLOR, MUTED_COLOR, PANEL_IN, TIME_CMAP, panel_label,
+    DIVERGING_CMAP, FIT_COLOR, MUTED_COLOR, PANEL_IN, TIME_CMAP, panel_label, tidy_symlog_axis,
 )
 from ._common import NoFigureData, figure_title, nonempty, value_pm
 
@@ -115,6 +115,7 @@ def plot_ta_map(plot: TAMapPlot) -> Figure:
     positive = delay[delay > 0]
     if positive.size and delay.max() / max(positive.min(), 1e-12) > 100.0:
         axm.set_yscale("symlog", linthresh=max(1.0, float(positive.min())))
+        tidy_symlog_axis(axm.yaxis)
     if lifetime_ns is not None:
         axm.axhline(lifetime_ns * 1e3, color=FIT_COLOR, ls="--", lw=1.0,
                     label=f"gain lifetime {value_pm(lifetime_ns, plot.gain_lifetime_stderr, 'ns')}")

@@ -9,12 +9,13 @@ Reads :class:`~multiphoton.plotdata.LaserSeriesPlot` and
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 
 from ...plotdata import LaserSeriesPlot, TimeSeriesPlot
 from ..style import (
     DATA_COLOR, FIT_COLOR, FLUENCE_CMAP, MUTED_COLOR, TIME_CMAP, add_colorbar,
-    fluence_mappable, panel_label,
+    fluence_mappable, panel_label, tidy_log_axis,
 )
 from ._common import NoFigureData, nonempty, panel_figure, spectra, value_pm
 
@@ -62,6 +63,8 @@ def plot_laser_series(plot: LaserSeriesPlot) -> Figure:
         bar = fig.colorbar(mappable, ax=ax, location="top", fraction=0.05, aspect=30, pad=0.01)
         bar.set_label("Fluence (mJ cm⁻²)", fontsize=7)  # on top: beside panel b it met b's y label
         bar.ax.tick_params(labelsize=6.5)
+        if isinstance(mappable.norm, LogNorm):
+            tidy_log_axis(bar.ax.xaxis)
         panel_label(ax, "a")
 
     if line is not None:

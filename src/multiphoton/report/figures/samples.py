@@ -14,7 +14,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ...results import Results
-from ..style import DATA_COLOR, PANEL_IN
+from ..style import DATA_COLOR, PANEL_IN, tidy_log_axis
 from ..tables import TABLE1_COLUMNS, TABLE2_COLUMNS, scale_exponent, superscript
 
 __all__ = ["plot_across_samples", "ACROSS_STEM", "ACROSS_CAPTION"]
@@ -87,8 +87,10 @@ def plot_across_samples(results: Results) -> Figure | None:
             ax.annotate(s, (xi, yi), xytext=(3, 3), textcoords="offset points", fontsize=5.5)
         if np.all(y > 0) and y.max() / y.min() > 10:
             ax.set_yscale("log")
+            tidy_log_axis(ax.yaxis)
         if np.all(x > 0) and x.max() / x.min() > 10:
             ax.set_xscale("log")
+            tidy_log_axis(ax.xaxis)
         ax.set_ylabel(f"{c.label} ({unit})" if unit else c.label, fontsize=7)
         ax.set_xlabel("V_total (nm³)", fontsize=7)
         ax.tick_params(labelsize=6)

@@ -10,7 +10,10 @@ from matplotlib import colors as mcolors
 from matplotlib.figure import Figure
 
 from ...plotdata import TAGlobalPlot
-from ..style import DIVERGING_CMAP, FIT_COLOR, MUTED_COLOR, PANEL_IN, add_colorbar, panel_label
+from ..style import (
+    DIVERGING_CMAP, FIT_COLOR, MUTED_COLOR, PANEL_IN, add_colorbar, panel_label, tidy_log_axis,
+    tidy_symlog_axis,
+)
 from ._common import NoFigureData, figure_title
 
 __all__ = ["plot_ta_global"]
@@ -20,6 +23,7 @@ def _symlog(ax, delay):
     """A delay axis linear around zero and logarithmic after (a TA map spans 3 decades)."""
     if np.nanmax(delay) > 20:
         ax.set_xscale("symlog", linthresh=1.0, linscale=0.5)
+        tidy_symlog_axis(ax.xaxis)
 
 
 def _map(fig, ax, delay, energy, values, label):
@@ -49,6 +53,7 @@ def plot_ta_global(plot: TAGlobalPlot) -> Figure:
     ax = axes[0, 0]
     s = plot.singular_values
     ax.semilogy(np.arange(1, min(s.size, 15) + 1), s[:15], "o", color="k")
+    tidy_log_axis(ax.yaxis)
     if plot.svd_threshold_od is not None:
         ax.axhline(plot.svd_threshold_od, color=MUTED_COLOR, ls="--", lw=1, label="noise threshold")
         ax.legend(fontsize="small")

@@ -9,7 +9,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ...plotdata import TPEFPlot, TPEFSpectraPlot
-from ..style import DATA_COLOR, FIT_COLOR, MUTED_COLOR, PANEL_IN, panel_label
+from ..style import DATA_COLOR, FIT_COLOR, MUTED_COLOR, PANEL_IN, panel_label, tidy_log_axis
 from ._common import NoFigureData, figure_title, nonempty
 
 __all__ = ["plot_tpef", "plot_tpef_spectra"]
@@ -89,6 +89,7 @@ def plot_tpef_spectra(plot: TPEFSpectraPlot) -> Figure:
             note = "" if tau is None else f" (τ {tau:.3g} ns)"
             bx.semilogy(t, np.where(y > 0, y, np.nan), style, color=color, lw=0.8, label=label + note)
         bx.set(xlabel="Time (ns)", ylabel="Normalised counts")
+        tidy_log_axis(bx.yaxis)
         bx.legend(loc="upper right")
     fig.suptitle(figure_title(plot, "One- and two-photon emission"), fontsize=9.5, x=0.01, ha="left")
     return fig
