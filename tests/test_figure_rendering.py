@@ -41,6 +41,18 @@ def test_layout_is_computed_once_for_both_formats(tmp_path, monkeypatch):
     assert png.read_bytes()[:4] == b"\x89PNG" and b"<svg" in svg.read_bytes()[:400]
 
 
+def test_svg_text_stays_editable_text_with_a_fallback_font(tmp_path):
+    import re
+
+    with figure_style():
+        _, svg = save_figure(draw(PLOTS[1]), tmp_path, "x", formats="svg")
+    text = svg.read_text(encoding="utf-8")
+    labels = re.findall(r"<text [^>]*>([^<]*)", text)
+    assert "Fluence (mJ cm⁻²)" in labels             # a label is a text element, not glyph outlines
+    assert "DejaVuSans-" not in text                 # no glyph definitions
+    assert "font-family: 'DejaVu Sans'," in text and "sans-serif" in text
+
+
 @pytest.mark.parametrize("formats, exts", [("png", {".png"}), ("svg", {".svg"})])
 def test_only_the_formats_asked_for(tmp_path, formats, exts):
     out = render_figures(PLOTS[:1], tmp_path, formats=formats, processes=1)

