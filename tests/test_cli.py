@@ -50,3 +50,34 @@ def test_help_lists_every_command(capsys):
     text = capsys.readouterr().out
     for cmd in ("analyze", "report", "simulate", "inspect", "batch"):
         assert cmd in text
+
+
+def test_a_refused_manifest_stops_the_figure_workers_it_started(tmp_path, capsys, monkeypatch):
+    """analyze starts its figure workers before reading the manifest (issue #18); a manifest
+    refused with exit 1 must stop them and leave no staging folder behind."""
+    import tempfile
+
+    from multiphoton.report.figures import stream as stream_mod
+
+    started, killed = [], []
+    real = stream_mod._Worker
+
+    class Spy(real):
+        def __init__(self, *a, **k):
+            super().__init__(*a, **k)
+            started.append(self)
+
+        def kill(self):
+            killed.append(self)
+            super().kill()
+
+    monkeypatch.setattr(stream_mod, "_Worker", Spy)
+    monkeypatch.setattr(stream_mod, "default_workers", lambda: 1)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    (tmp_path / "c").mkdir()
+    manifest, _ = make_campaign(tmp_path / "c")
+    manifest.write_text("bogus_key = 1\n" + manifest.read_text(encoding="utf-8"), encoding="utf-8")
+    assert main(["analyze", str(manifest), "--out", str(tmp_path / "out"), "--quiet"]) == 1
+    assert "bogus_key" in capsys.readouterr().err
+    assert started and killed == started and all(w.proc.poll() is not None for w in started)
+    assert not list(tmp_path.glob("multiphoton-figures-*")) and not (tmp_path / "out").exists()
