@@ -85,6 +85,9 @@ STYLE: dict[str, object] = {
     "legend.frameon": False,
     "lines.linewidth": 1.2,
     "lines.markersize": 4.0,
+    # Glyphs as the font draws them, not snapped to the pixel grid: at PNG_DPI (200) hinting
+    # changes nothing visible, and unhinted text draws ~20 % faster (and matches the SVG)
+    "text.hinting": "no_hinting",
     "figure.dpi": 100,
     "savefig.dpi": PNG_DPI,
     "savefig.facecolor": "white",
