@@ -90,7 +90,8 @@ def _ase_peak(series, th: Estimate):
             weight += prob[m]
             sq += prob[m] * (alt.value - peak.value) ** 2
     pick = float(np.sqrt(sq / weight)) if weight > 0 else 0.0
-    u = peak.to_ufloat() + ufloat(0.0, pick, tag="model error")
+    # a single candidate (threshold known to a fraction of a step) has no pick error
+    u = peak.to_ufloat() + ufloat(0.0, pick, tag="model error") if pick > 0 else peak.to_ufloat()
     details.update(peak_pick_model_error_eV=pick, peak_pick_candidates=cands,
                    stderr_contains=["noise", "model error"])
     peak = Estimate.from_ufloat(u, method=peak.method, unit=peak.unit, message=peak.message,
