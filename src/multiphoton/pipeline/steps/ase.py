@@ -49,25 +49,31 @@ def _pick_probabilities(fluence_mJ_cm2, th: Estimate):
 
 
 def _pick_error(fluence_mJ_cm2, peak_eV, probability, pick_mJ_cm2):
-    """σ_pick = |b| · √(Σ P(k)(F_k − F_pick)² / Σ P(k)) and the slope b (eV per mJ/cm²).
+    """Peak-pick error, scatter of the candidates' peaks, and their slope (eV per mJ/cm²).
 
-    b is the P-weighted least-squares slope of the candidates' peaks against fluence (with
-    two candidates, the line through both). The slope, not each candidate's own peak,
-    carries the pick: the difference peaks of neighbouring spectra scatter by several meV
-    (a difference of two spectra 2 % apart holds little ASE), and that scatter is no error
-    of the pick: on the harness's files (draws 1000–1039) Σ P(k)(E_k − E_pick)² gave RMS z
-    0.65 (|z| < 1 for 90 %), the fitted slope 1.02 (|z| < 2 for 95 %). No candidate or one
-    gives (0.0, None).
+    Ê = a + bF is the P-weighted least-squares line through the candidates' peaks E_k;
+    σ_pick = |b| · √(Σ P(k)(F_k − F_pick)² / Σ P(k)) (the pick moves the peak along the
+    line); σ_scatter² = Σ P(k)(E_k − Ê(F_k))² / Σ P(k) · n/(n − 2) for n ≥ 3 candidates
+    (the noise of one difference peak, which the window spread of the second-derivative
+    method does not hold: the difference of two spectra 2 % apart holds little ASE, and on
+    the harness's wavelength-axis files neighbouring difference peaks scatter by 10–40
+    meV). Measured on the ASE series of harness draws 1000–1119 (120): with both terms RMS
+    z 0.83, |z| < 2 for 95 %; Σ P(k)(E_k − E_pick)² alone 0.81, its line alone 3.0 (the
+    pick's own scatter left out). Fewer than two candidates give (0.0, 0.0, None).
     """
-    if fluence_mJ_cm2.size < 2:
-        return 0.0, None
+    n = fluence_mJ_cm2.size
+    if n < 2:
+        return 0.0, 0.0, None
     w = probability / probability.sum()
     fm = np.sum(w * fluence_mJ_cm2)
     sxx = np.sum(w * (fluence_mJ_cm2 - fm) ** 2)
     if not sxx > 0:
-        return 0.0, None
-    slope = float(np.sum(w * (fluence_mJ_cm2 - fm) * (peak_eV - np.sum(w * peak_eV))) / sxx)
-    return float(abs(slope) * np.sqrt(np.sum(w * (fluence_mJ_cm2 - pick_mJ_cm2) ** 2))), slope
+        return 0.0, 0.0, None
+    em = np.sum(w * peak_eV)
+    slope = float(np.sum(w * (fluence_mJ_cm2 - fm) * (peak_eV - em)) / sxx)
+    resid = peak_eV - (em + slope * (fluence_mJ_cm2 - fm))
+    scatter = float(np.sqrt(np.sum(w * resid**2) * n / (n - 2))) if n >= 3 else 0.0
+    return float(abs(slope) * np.sqrt(np.sum(w * (fluence_mJ_cm2 - pick_mJ_cm2) ** 2))), scatter, slope
 
 
 def _ase_peak(series, th: Estimate):
@@ -87,7 +93,9 @@ def _ase_peak(series, th: Estimate):
     subtraction the analysis makes when the threshold lies between them) and Ê the
     P-weighted straight line through the E_k (:func:`_pick_error`); candidates with
     P(k) < :data:`PICK_MIN_PROBABILITY` or no peak are left out. It is added in
-    quadrature (an independent ``uncertainties`` term tagged ``"model error"``). A slope
+    quadrature (an independent ``uncertainties`` term tagged ``"model error"``), and so is
+    the candidates' scatter about that line (tagged ``"noise"``: a difference peak's own
+    noise, ``details["peak_scatter_eV"]``). A slope
     |dE/dF| · σ(F_th) from two spectra (the former rule) treated the pick as continuous
     and was sometimes tiny by chance; the pick is discrete, and the threshold's bias moves
     it by whole spectra (calibration harness, docs/calibration.md).
@@ -111,12 +119,16 @@ def _ase_peak(series, th: Estimate):
                       "peak_eV": float(alt.value) if alt.success else None})
         if alt.success:
             fk.append(f[m]), ek.append(alt.value), pk.append(prob[m])
-    pick, slope = _pick_error(np.array(fk), np.array(ek), np.array(pk), float(f[k]))
+    pick, scatter, slope = _pick_error(np.array(fk), np.array(ek), np.array(pk), float(f[k]))
     if slope is not None:
         details["peak_slope_eV_per_mJ_cm2"] = slope
     # a single candidate (threshold known to a fraction of a step) has no pick error
-    u = peak.to_ufloat() + ufloat(0.0, pick, tag="model error") if pick > 0 else peak.to_ufloat()
-    details.update(peak_pick_model_error_eV=pick, peak_pick_candidates=cands,
+    u = peak.to_ufloat()
+    if pick > 0:
+        u = u + ufloat(0.0, pick, tag="model error")
+    if scatter > 0:
+        u = u + ufloat(0.0, scatter, tag="noise")
+    details.update(peak_pick_model_error_eV=pick, peak_scatter_eV=scatter, peak_pick_candidates=cands,
                    stderr_contains=["noise", "model error"])
     peak = Estimate.from_ufloat(u, method=peak.method, unit=peak.unit, message=peak.message,
                                 reduced_chi2=peak.reduced_chi2, params=peak.params, details=details)
