@@ -137,6 +137,75 @@ def test_ase_series_too_few_points_above_threshold_is_a_warning():
     assert "no ASE threshold" in reasons["excitons_at_threshold"]
 
 
+# A series as the simulator writes it: dense just above threshold (steps of 2 % of F_th), the
+# ASE line moving 1 meV per % of fluence (as the simulated films' first ASE peak does), so a
+# threshold one spectrum off changes the reported peak by ~2 meV.
+R_DENSE = np.array([0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0, 1.02, 1.04, 1.06, 1.08, 1.1, 1.13, 1.16, 1.2])
+F_DENSE = F_TH * R_DENSE
+
+
+def _moving_ase(seed, stop_at=None):
+    """The series; the line stops moving above spectrum ``stop_at`` if given."""
+    rng = np.random.default_rng(seed)
+    spont = np.exp(-0.5 * ((E - E_X) / 0.035) ** 2)
+    spont /= np.trapezoid(spont, E)
+    r = R_DENSE if stop_at is None else np.minimum(R_DENSE, R_DENSE[stop_at])
+    centre = E_XX - 0.1 * (r - 1.0)  # 1 meV per % of F_th
+    line = np.exp(-0.5 * ((E[None, :] - centre[:, None]) / 0.006) ** 2)
+    line /= np.trapezoid(line, E)[:, None]
+    counts = 100 * F_DENSE[:, None] * spont + 1500 * np.clip(F_DENSE - F_TH, 0, None)[:, None] * line
+    return SpectrumSeries(F_DENSE, E, counts + 0.05 * rng.standard_normal(counts.shape)), centre
+
+
+def _threshold_between(k, stderr):
+    """A threshold Estimate between spectra k − 1 and k (the trend of _moving_ase: 100·F)."""
+    return Estimate(value=0.5 * (F_DENSE[k - 1] + F_DENSE[k]), stderr=stderr, method="hinge-fit", unit="mJ/cm2",
+                    params={"intercept": (0.0, 0.0), "slope_below": (100.0, 0.0)})
+
+
+def test_ase_peak_pick_error_covers_the_neighbouring_pick():
+    from multiphoton.pipeline.steps.ase import _ase_peak, _pick_probabilities
+
+    series, centre = _moving_ase(0)
+    k = 10  # the threshold between 1.04 and 1.06 F_th: spectrum 1.06 is the pick
+    step = F_DENSE[k] - F_DENSE[k - 1]
+    peak = _ase_peak(series, _threshold_between(k, stderr=1.5 * step))
+    assert peak.details["fluence_mJ_cm2"] == F_DENSE[k]
+    # the subtracted spectrum (1.04 F_th) already holds the line 2 meV higher, which pushes
+    # the difference's peak down by up to ~2 meV: within 3 meV of the line at 1.06 F_th
+    assert peak.value == pytest.approx(centre[k], abs=3e-3)
+    # had the threshold landed one spectrum lower, the first ASE spectrum would be 1.04 F_th
+    alt = _ase_peak(series, _threshold_between(k - 1, stderr=1e-6 * step))
+    shift = abs(alt.value - peak.value)
+    assert shift > 1.5e-3  # the line moved 2 meV between the two: the test can fail
+    assert shift < 2.0 * peak.stderr  # the stated stderr covers the alternative pick
+    # σ_pick² = Σ P(k) ΔE²: at least the weight of the neighbouring picks times their shift
+    prob = _pick_probabilities(F_DENSE, _threshold_between(k, stderr=1.5 * step))
+    assert prob.sum() == pytest.approx(1.0, abs=1e-6) and prob.argmax() in (k - 1, k)
+    assert peak.details["peak_pick_model_error_eV"] > np.sqrt(prob[k - 1]) * shift * 0.8
+    assert "model error" in peak.details["stderr_contains"]
+    assert {c["fluence_mJ_cm2"] for c in peak.details["peak_pick_candidates"]} >= set(F_DENSE[k - 1:k + 2])
+    # a threshold known to a small fraction of a step has a single candidate and no pick error
+    sharp = _ase_peak(series, _threshold_between(k, stderr=0.05 * step))
+    assert len(sharp.details["peak_pick_candidates"]) == 1
+    assert sharp.details["peak_pick_model_error_eV"] == 0.0
+    assert sharp.stderr < peak.stderr
+
+
+def test_ase_peak_pick_error_does_not_rest_on_the_next_spectrum():
+    """The line moved below the pick but not above it: a slope from the pick and the next
+    spectrum up (the former rule) was 0 there, while the alternative pick is 2 meV away."""
+    from multiphoton.pipeline.steps.ase import _ase_peak
+
+    k = 10
+    series, centre = _moving_ase(1, stop_at=k)
+    step = F_DENSE[k] - F_DENSE[k - 1]
+    peak = _ase_peak(series, _threshold_between(k, stderr=1.5 * step))
+    alt = _ase_peak(series, _threshold_between(k - 1, stderr=1e-6 * step))
+    shift = abs(alt.value - peak.value)
+    assert shift > 1.5e-3 and shift < 2.0 * peak.stderr
+
+
 def test_pl_series_that_falls_with_fluence_is_flagged():
     from multiphoton.pipeline.steps.pl import PL_FLUENCE_SERIES
 
