@@ -85,5 +85,8 @@ def test_stated_uncertainties_cover_the_truth():
         assert summary[q]["n"] >= 30, q  # reported, even if not calibrated yet
     strict = {q: m for q, m in summary.items() if q not in OPEN and q not in BIASED_WITH_MODEL_ERROR}
     rms_only = {q: m for q, m in summary.items() if q in BIASED_WITH_MODEL_ERROR}
-    bad = cal.failures(strict) + cal.failures(rms_only, max_bias=math.inf)
+    # a model-error allowance bounds a method bias that varies from draw to draw, so these
+    # quantities sit below RMS z 1 by construction: they are held to the range
+    # (#14: every quantity's RMS z within 0.5-1.8), not to the noise-only 0.7-1.4
+    bad = cal.failures(strict) + cal.failures(rms_only, rms_range=(0.5, 1.8), max_bias=math.inf)
     assert not bad, "; ".join(bad)

@@ -9,6 +9,7 @@ above threshold (data contract, ``laser_threshold_mJ_cm2``).
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -179,7 +180,11 @@ def find_lasing_modes(energy_eV, counts, *, k_sigma=6.0, max_width_ratio=0.1,
     height = np.maximum(c[peaks] - bg[peaks], np.finfo(float).tiny)
     lb = np.maximum(peaks - size, 0)
     rb = np.minimum(peaks + size, c.size - 1)
-    widths, _, left, right = peak_widths(c, peaks, rel_height=0.5, prominence_data=(height, lb, rb))
+    with warnings.catch_warnings():
+        # a peak no higher than the background has width 0 (scipy warns; its warning class is
+        # private); `keep` drops it below
+        warnings.filterwarnings("ignore", message="some peaks have a width of 0")
+        widths, _, left, right = peak_widths(c, peaks, rel_height=0.5, prominence_data=(height, lb, rb))
     width_eV = _index_to_energy(e, right) - _index_to_energy(e, left)
     keep = ((c[peaks] - bg[peaks]) > k_sigma * sigma) & (width_eV < max_width_ratio * pl_fwhm)
     found = _fit_candidates(e, c, bg, sigma, pl_fwhm, peaks[keep], widths[keep], width_eV[keep], model, k_sigma,
