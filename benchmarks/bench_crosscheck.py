@@ -4,7 +4,9 @@
   fitted, exact Gaussian-beam model, analytic Jacobian); budget 50 ms;
 * ``fit_pl_bands``: the global exciton/biexciton decomposition of a 12-spectrum PL fluence
   series of 301 energies (simulated with the full cascade); budget 0.5 s;
-* ``fit_saturation``: σ₂ from 9 late TRPL amplitudes (cascade state weights).
+* ``fit_saturation``: σ₂ from 9 late TRPL amplitudes (cascade state weights);
+* ``fit_saturation_traces``: σ₂, τ_X and τ_XX from one spot-averaged cascade fit of 9 saturating
+  TRPL traces of 1550 bins (the TRPL saturation method since #16).
 
 Prints the median and best of repeated runs. Run ``python benchmarks/bench_crosscheck.py``.
 """
@@ -16,10 +18,11 @@ import time
 import numpy as np
 
 from multiphoton.analysis.pl_bands import fit_pl_bands
-from multiphoton.analysis.saturation import fit_saturation, saturation_curve, state_weights
+from multiphoton.analysis.saturation import fit_saturation, fit_saturation_traces, saturation_curve, state_weights
 from multiphoton.analysis.zscan import fit_open_aperture, open_aperture_transmittance
 from multiphoton.models.excitation import mean_excitons_two_photon
 from multiphoton.simulate.spectra import BandEdge, pl_spectra
+from multiphoton.simulate.trpl import poisson_counts, trpl_traces
 
 __all__ = ["main"]
 
@@ -58,6 +61,20 @@ def main() -> None:
     med, best = _time(lambda: fit_saturation(f9, amp, 0.01 * amp, order=2, excitation_eV=1.55,
                                              pulse_fwhm_fs=60.0, weights=w), 5)
     print(f"fit_saturation, 9 amplitudes, two-photon, cascade weights: median {med:.3f} s, best {best:.3f} s")
+
+    t = np.round(np.arange(-10.0, 300.0, 0.2), 4)
+    tr = trpl_traces(t, n1 * f9**2, tau_x_ns=25.0, tau_xx_ns=6.7, irf_fwhm_ns=0.3, n_max=60, excitation_order=2)
+    counts = poisson_counts(tr * 3e4 / tr.max() + 4.0, np.random.default_rng(17))
+
+    def traces():
+        return fit_saturation_traces(t, f9, counts, order=2, excitation_eV=1.55, pulse_fwhm_fs=60.0, tau_x_ns=24.0,
+                                     tau_xx_ns=0.8 * 6.7, mean_n_per_unit=0.8 * n1)
+
+    med, best = _time(traces, 3)
+    est = traces()
+    print(f"fit_saturation_traces, 9 traces x {t.size} bins, sigma2 with tau_x and tau_xx: median {med:.2f} s, "
+          f"best {best:.2f} s; sigma2 = {est.value:.4g} ± {est.stderr:.2g} GM (model 1.7e6), tau_xx = "
+          f"{est.params['tau_xx_ns'][0]:.3f} ± {est.params['tau_xx_ns'][1]:.2g} ns (model 6.7)")
 
 
 if __name__ == "__main__":

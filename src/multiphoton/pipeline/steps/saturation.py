@@ -53,76 +53,127 @@ def _fit(o, order, fluence, amp, amp_err, weights) -> Estimate:
         weights=weights, fluence_rel_uncertainty=o.fluence_rel_uncertainty)
 
 
+def _lifetime_variance(o, order, fluence, amp, amp_err, weights_of, lifetimes, value) -> float:
+    """Variance of σ from the lifetimes of the state weights: central differences (±1σ).
+
+    The weights depend strongly and nonlinearly on τ_XX as τ_XX → τ_X/2, where a one-sided
+    difference under- or overstates the slope; the central one is exact to second order.
+    """
+    var = 0.0
+    for key, (v, err) in lifetimes.items():
+        if not (math.isfinite(err) and err > 0):
+            continue
+        ends = []
+        for sign in (1.0, -1.0):
+            shifted = {k: (vv + sign * err if k == key else vv) for k, (vv, _) in lifetimes.items()}
+            try:
+                alt = _fit(o, order, fluence, amp, amp_err, weights_of(**shifted))
+            except InputError:
+                alt = None
+            ends.append(alt.value if alt is not None and alt.success else None)
+        if ends[0] is not None and ends[1] is not None:
+            var += (0.5 * (ends[0] - ends[1])) ** 2
+        elif ends[0] is not None or ends[1] is not None:  # one side outside the model (τ_XX > τ_X/2)
+            var += (next(e for e in ends if e is not None) - value) ** 2
+    return var
+
+
+def _plot(o, order, fluence, amp, amp_err, k, a_sat, weights) -> SaturationPlot:
+    mu = k * fluence**order
+    grid = np.geomspace(max(mu.min() / 2, 1e-4), mu.max() * 2, 120)
+    curve = a_sat * saturation.saturation_curve(grid, order=order, beam_profile=_profile(o), weights=weights)
+    return SaturationPlot(sample=o.sample, measurement=o.index, fluence_mJ_cm2=fluence, mean_n=mu,
+                          amplitude=amp, amplitude_stderr=amp_err, curve_mean_n=grid, curve=curve,
+                          a_sat=a_sat, order=order)
+
+
 def _finish(o, order, fluence, amp, amp_err, weights_of, lifetimes, out: StepResult, observable: str) -> None:
-    """Fit, propagate the lifetimes (finite differences), record the quantity and its figure."""
+    """Fit, propagate the lifetimes (central differences), record the quantity and its figure."""
     name = "sigma1_saturation_cm2" if order == 1 else "sigma2_saturation_GM"
     if order == 2 and o.pulse_fwhm_fs is None:
         out.warn(name, f"{o.where}: two-photon saturation needs pulse_fwhm_fs")
         return
-    est = _fit(o, order, fluence, amp, amp_err, weights_of(**{k: v for k, (v, _) in lifetimes.items()}))
+    weights = weights_of(**{k: v for k, (v, _) in lifetimes.items()})
+    est = _fit(o, order, fluence, amp, amp_err, weights)
     if not est.success:
         out.warn(name, f"{o.where}: {est.message}")
         return
-    var_tau = 0.0
-    for key, (v, err) in lifetimes.items():
-        if not (math.isfinite(err) and err > 0):
-            continue
-        shifted = {k: (vv + err if k == key else vv) for k, (vv, _) in lifetimes.items()}
-        try:
-            alt = _fit(o, order, fluence, amp, amp_err, weights_of(**shifted))
-        except InputError:
-            continue
-        if alt.success:
-            var_tau += (alt.value - est.value) ** 2
+    var_tau = _lifetime_variance(o, order, fluence, amp, amp_err, weights_of, lifetimes, est.value)
     stderr = math.hypot(est.stderr, math.sqrt(var_tau))
     details = {**est.details, "observable": observable, "beam_profile": o.beam_profile,
                "order": order, "lifetimes_ns": {k: v for k, (v, _) in lifetimes.items()},
                "stderr_contains": est.details["stderr_contains"].replace(
                    "; the lifetimes in the state weights are taken as exact",
-                   ", and the lifetimes of the state weights (finite differences)")}
+                   ", and the lifetimes of the state weights (central differences)")}
     out.add(name, Estimate(value=est.value, stderr=stderr, method=est.method, unit=est.unit,
                            reduced_chi2=est.reduced_chi2, residuals=est.residuals, params=est.params,
                            details=details))
-    k = est.params["mean_n_per_unit"][0]
-    mu = k * fluence**order
-    grid = np.geomspace(max(mu.min() / 2, 1e-4), mu.max() * 2, 120)
-    a_sat = est.params["a_sat"][0]
-    curve = a_sat * saturation.saturation_curve(grid, order=order, beam_profile=_profile(o),
-                                                weights=weights_of(**{k2: v for k2, (v, _) in lifetimes.items()}))
-    out.plots.append(SaturationPlot(sample=o.sample, measurement=o.index, fluence_mJ_cm2=fluence, mean_n=mu,
-                                    amplitude=amp, amplitude_stderr=amp_err, curve_mean_n=grid, curve=curve,
-                                    a_sat=a_sat, order=order))
+    out.plots.append(_plot(o, order, fluence, amp, amp_err, est.params["mean_n_per_unit"][0],
+                           est.params["a_sat"][0], weights))
 
 
 def saturation_from_traces(s, o, inputs, own_tau_xx, out: StepResult) -> None:
-    """σ from the late single-exciton amplitudes of a ``trpl_series`` (``saturation = true``).
+    """σ from a ``trpl_series`` (``saturation = true``): one global cascade fit of its traces.
 
-    The excitation order is read from the low-fluence slope of the amplitudes
-    (:func:`order_from_slope`).
+    The sample's τ_XX (``tau_xx_global_ns``, else ``tau_xx_ns``, else the series' own
+    Klimov estimate) only places the late window, whose single-exciton amplitudes give the
+    excitation order (:func:`order_from_slope`), the starting values and the figure's
+    points. σ, τ_X and τ_XX are then fitted together on every trace
+    (:func:`multiphoton.analysis.saturation.fit_saturation_traces`): the state weights'
+    strong dependence on τ_XX (as τ_XX → τ_X/2) no longer imports another measurement's
+    τ_XX error, and σ's stderr holds τ_XX's through the fit covariance.
     """
+    name = "sigma2_saturation_GM"
     tau_xx = (inputs.get("tau_xx_global_ns") or inputs.get("tau_xx_ns")
               or (own_tau_xx if own_tau_xx is not None and own_tau_xx.success else None))
     if tau_xx is None:
-        out.warn("sigma2_saturation_GM", f"{o.where}: no biexciton lifetime to place the late window "
-                                         "and weight the states")
+        out.warn(name, f"{o.where}: no biexciton lifetime to place the late window and start the fit")
         return
     start = o.late_start_ns if o.late_start_ns is not None else 8.0 * tau_xx.value
     try:
-        amp, amp_err, tau_x, tau_x_err = saturation.late_amplitudes(s.time_ns, s.counts, start_ns=start)
+        amp, amp_err, tau_x, _ = saturation.late_amplitudes(s.time_ns, s.counts, start_ns=start)
     except InputError as exc:
-        out.warn("sigma2_saturation_GM", f"{o.where}: {exc}")
+        out.warn(name, f"{o.where}: {exc}")
         return
     order, why = order_from_slope(s.fluence_mJ_cm2, amp)
     if order is None:
-        out.warn("sigma2_saturation_GM", f"{o.where}: {why}")
+        out.warn(name, f"{o.where}: {why}")
         return
-
-    def weights_of(tau_x_ns, tau_xx_ns):
-        return saturation.state_weights("trpl-late", tau_x_ns=tau_x_ns, tau_xx_ns=tau_xx_ns)
-
-    lifetimes = {"tau_x_ns": (tau_x, tau_x_err), "tau_xx_ns": (tau_xx.value, tau_xx.stderr)}
-    _finish(o, order, s.fluence_mJ_cm2, amp, amp_err, weights_of, lifetimes, out,
-            f"late single-exciton amplitude (t >= {start:.3g} ns, extrapolated to t = 0)")
+    name = "sigma1_saturation_cm2" if order == 1 else "sigma2_saturation_GM"
+    if order == 2 and o.pulse_fwhm_fs is None:
+        out.warn(name, f"{o.where}: two-photon saturation needs pulse_fwhm_fs")
+        return
+    tau_xx0 = min(tau_xx.value, 0.45 * tau_x)
+    start_fit = _fit(o, order, s.fluence_mJ_cm2, amp, amp_err,
+                     saturation.state_weights("trpl-late", tau_x_ns=tau_x, tau_xx_ns=tau_xx0))
+    if not start_fit.success:
+        out.warn(name, f"{o.where}: {start_fit.message}")
+        return
+    try:
+        est = saturation.fit_saturation_traces(
+            s.time_ns, s.fluence_mJ_cm2, s.counts, order=order, excitation_eV=o.excitation_eV,
+            tau_x_ns=tau_x, tau_xx_ns=tau_xx0, mean_n_per_unit=start_fit.params["mean_n_per_unit"][0],
+            pulse_fwhm_fs=nominal(o.pulse_fwhm_fs), pulse_shape=o.pulse_shape, beam_profile=_profile(o),
+            fluence_rel_uncertainty=o.fluence_rel_uncertainty)
+    except InputError as exc:
+        out.warn(name, f"{o.where}: {exc}")
+        return
+    if not est.success:
+        out.warn(name, f"{o.where}: {est.message}")
+        return
+    details = {**est.details, "observable": "every trace from the fit start (global cascade fit, spot-averaged)",
+               "late_window_ns": float(start), "beam_profile": o.beam_profile, "order": order,
+               "lifetimes_ns": {"tau_x_ns": est.params["tau_x_ns"][0], "tau_xx_ns": est.params["tau_xx_ns"][0]},
+               "start_tau_xx_ns": {"value": float(tau_xx.value), "method": tau_xx.method}}
+    out.add(name, Estimate(value=est.value, stderr=est.stderr, method=est.method, unit=est.unit,
+                           reduced_chi2=est.reduced_chi2, params=est.params, details=details,
+                           message=est.message))
+    if est.message:
+        out.warn(name, f"{o.where}: {est.message}")
+    tx, txx = est.params["tau_x_ns"][0], est.params["tau_xx_ns"][0]
+    weights = saturation.state_weights("trpl-late", tau_x_ns=tx, tau_xx_ns=min(txx, 0.5 * tx * (1 - 1e-9)))
+    out.plots.append(_plot(o, order, s.fluence_mJ_cm2, amp, amp_err, est.params["mean_n_per_unit"][0],
+                           est.params["a_sat"][0], weights))
 
 
 def saturation_from_spectra(s, o, inputs, out: StepResult) -> None:

@@ -108,8 +108,8 @@ def run_trpl_series(data, o: TRPLSeriesOptions, inputs) -> StepResult:
     (a warning). One trace (one fluence): ``tau_x_ns`` by
     :func:`~multiphoton.analysis.lifetime.decay_lifetime` (model chosen by AICc). A method
     whose premise fails, or two methods that disagree beyond 3 combined σ, give a warning
-    on the quantity. ``saturation = true`` adds σ₁ or σ₂ from the late amplitudes
-    (:mod:`multiphoton.pipeline.steps.saturation`).
+    on the quantity. ``saturation = true`` adds σ₁ or σ₂ from a global cascade fit of the
+    series' traces with τ_X and τ_XX fitted too (:mod:`multiphoton.pipeline.steps.saturation`).
     """
     s = data["file"]
     irf = data.get("irf")
