@@ -35,6 +35,7 @@ logger = logging.getLogger(__name__)
 __all__ = ["FigureStream", "default_workers"]
 
 _STOP = None
+_BLAS_ENV = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS")
 
 
 def default_workers() -> int:
@@ -63,6 +64,9 @@ class _Worker:
         self.err = tempfile.TemporaryFile()  # a file, not a pipe: a chatty worker cannot block
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)  # import what this process imports
+        # One BLAS thread: drawing multiplies tiny matrices (transforms), and a second OpenBLAS
+        # thread would wake, and spin, on the core the analysis runs on.
+        env.update({k: "1" for k in _BLAS_ENV})
         self.proc: subprocess.Popen | None = None
         self.failed: list[tuple[int, str, object]] = []
         self.drawn: dict[int, tuple] = {}
