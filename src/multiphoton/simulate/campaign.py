@@ -614,12 +614,10 @@ def _write_trpl_saturation(x: _Sample):
     traces = trpl_traces(t, mu, irf_fwhm_ns=cfg["irf_fwhm_ns"], excitation_order=2, **casc)
     scale = 3e4 / float(traces.max())  # one collection constant for every trace
     counts = poisson_counts(traces * scale + 4.0, _rng(seed, f"{key}/trpl_saturation"))
-    written = fl
-    if cfg.get("noisy_inputs"):
-        # the fluence calibration the manifest states (2 %, common to all traces) realised, as
-        # a lab's power meter would be off (the calibration harness); its own stream
-        written = fl * (1.0 + 0.02 * _rng(seed, f"{key}/trpl_saturation-fluence").normal())
-    ff, tt = np.meshgrid(written, t, indexing="ij")
+    # the fluence calibration the manifest states (2 %, common to all traces) realised in the
+    # harness's noisy-input campaigns, as a power meter would be off; its own stream (× 1.0 else)
+    off = 0.02 * _rng(seed, f"{key}/trpl_saturation-fluence").normal() if cfg.get("noisy_inputs") else 0.0
+    ff, tt = np.meshgrid(fl * (1.0 + off), t, indexing="ij")
     path = f"{key}/trpl_2p_saturation.csv"
     _write_csv(out / path, ["fluence_mJ_cm2", "time_ns", "counts"], [ff, tt, counts], [".6g", ".4f", ".0f"])
     meas = _meas("trpl_series", s["id"], file=path, excitation_eV=cfg["pump_2p_eV"], pulse_fwhm_fs=cfg["pulse_fwhm_fs"],
