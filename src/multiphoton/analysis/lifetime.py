@@ -104,7 +104,10 @@ def _fit_model(kind, tt, yy, t_ref, tau1):
         nat = np.array([tau, beta])
         scale = np.array([1.0 / tau, 1.0 / (beta * (1.0 - beta))])
     else:
-        nat = np.exp(sol.x)
+        with np.errstate(over="ignore"):
+            nat = np.exp(sol.x)
+        if not np.all(np.isfinite(nat)):  # a lifetime run off to infinity: a constant, no decay
+            return None
         scale = 1.0 / nat
     chi2 = float(np.sum((w * (yy - mu)) ** 2) / max(yy.size - k, 1))
     cov = _covariance(w, phi, deriv(c) * scale, max(1.0, chi2))
