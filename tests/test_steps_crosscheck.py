@@ -77,14 +77,20 @@ def test_trpl_saturation_step_gives_sigma2():
     assert any(isinstance(p, SaturationPlot) for p in res.plots)
 
 
-def test_pl_series_gives_the_decomposition_binding():
+def _two_photon_pl_series(n_lo, n_hi, *, seed):
+    """(fluence, energy, counts) of a two-photon PL series, 10 fluences with peak ⟨N⟩ from
+    ``n_lo`` to ``n_hi`` (σ₂ 1.7e6 GM, E_b −49 meV, τ_X 25 ns, τ_XX 6.7 ns)."""
     band = BandEdge(exciton_eV=1.93, biexciton_binding_meV=-49.0, level_offsets_eV=(0.0, 0.10),
                     level_capacities=(2, 6), level_fwhm_eV=(0.085, 0.11), pia_per_exciton=0.0)
     e = np.round(np.arange(1.53, 2.43, 0.003), 6)
     n1 = float(mean_excitons_two_photon(1.0, sigma2_GM=1.7e6, excitation_eV=1.55, pulse_fwhm_fs=60.0))
-    fl = np.sqrt(np.geomspace(0.02, 2.0, 10) / n1)
+    fl = np.sqrt(np.geomspace(n_lo, n_hi, 10) / n1)
     spec = pl_spectra(e, n1 * fl**2, band, tau_x_ns=25.0, tau_xx_ns=6.7, n_max=40)
-    counts = poisson_counts(spec * 4e4 / spec.max(), np.random.default_rng(5))
+    return fl, e, poisson_counts(spec * 4e4 / spec.max(), np.random.default_rng(seed))
+
+
+def test_pl_series_gives_the_decomposition_binding():
+    fl, e, counts = _two_photon_pl_series(0.02, 2.0, seed=5)
     res = run(STEPS["pl_fluence_series"], {"file": SpectrumSeries(fl, e, counts)}, excitation_eV=1.55,
               pulse_fwhm_fs=60.0)
     est = res.samples["QS"]["biexciton_binding_pl_meV"]
@@ -96,13 +102,7 @@ def test_pl_series_saturation_propagates_the_lifetimes_by_central_differences():
     # integrated PL of a saturating two-photon series (one collection constant): sigma2 within 3
     # stderr, and the stderr holds the lifetimes' (tau_xx 6.7 ± 0.5 ns: central differences, the
     # weights being nonlinear in tau_xx), so it exceeds the fit-only stderr of the same fit
-    band = BandEdge(exciton_eV=1.93, biexciton_binding_meV=-49.0, level_offsets_eV=(0.0, 0.10),
-                    level_capacities=(2, 6), level_fwhm_eV=(0.085, 0.11), pia_per_exciton=0.0)
-    e = np.round(np.arange(1.53, 2.43, 0.003), 6)
-    n1 = float(mean_excitons_two_photon(1.0, sigma2_GM=1.7e6, excitation_eV=1.55, pulse_fwhm_fs=60.0))
-    fl = np.sqrt(np.geomspace(0.05, 8.0, 10) / n1)
-    spec = pl_spectra(e, n1 * fl**2, band, tau_x_ns=25.0, tau_xx_ns=6.7, n_max=40)
-    counts = poisson_counts(spec * 4e4 / spec.max(), np.random.default_rng(6))
+    fl, e, counts = _two_photon_pl_series(0.05, 8.0, seed=6)
     taus = {"tau_x_ns": Estimate(value=25.0, stderr=0.1, method="given", unit="ns"),
             "tau_xx_ns": Estimate(value=6.7, stderr=0.5, method="given", unit="ns")}
     res = run(STEPS["pl_fluence_series"], {"file": SpectrumSeries(fl, e, counts)}, inputs=taus, excitation_eV=1.55,
