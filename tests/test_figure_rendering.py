@@ -144,3 +144,76 @@ def test_analyze_hands_each_steps_plots_over_as_it_ends(tmp_path):
     assert len(batches) > len(res.samples) == 2 and all(batches)   # step by step, never empty
     assert [p for b in batches for p in b] == res.plots              # in the Results' order
     assert all(len({p.sample for p in b}) == 1 for b in batches)
+
+
+def test_png_is_what_savefig_draws_without_the_alpha_channel(tmp_path):
+    """The PNG is the Agg drawing of savefig, pixel for pixel, as opaque RGB at 200 dpi."""
+    import numpy as np
+    from PIL import Image
+
+    from multiphoton.report.style import PNG_DPI
+
+    with figure_style():
+        fig = draw(PLOTS[1])
+        png, _ = save_figure(fig, tmp_path, "x", formats="png")
+        fig.savefig(tmp_path / "ref.png", format="png", dpi=PNG_DPI)
+    ours, ref = Image.open(png), Image.open(tmp_path / "ref.png")
+    assert ours.mode == "RGB" and ref.mode == "RGBA"
+    assert ours.info["dpi"] == pytest.approx((PNG_DPI, PNG_DPI), abs=0.01)
+    ref = np.asarray(ref)
+    assert (ref[..., 3] == 255).all()                # savefig's alpha carried nothing
+    assert np.array_equal(np.asarray(ours), ref[..., :3])
+
+
+def test_axis_labels_fixed_after_the_layout_sit_where_matplotlib_puts_them(tmp_path):
+    """save_figure fixes each axis label where the layout left it (in axes coordinates);
+    drawn at the SVG's 72 dpi it lands where matplotlib's own placement puts it."""
+    from matplotlib.figure import Figure
+
+    from multiphoton.report.style import PNG_DPI
+
+    def build():
+        fig = Figure(figsize=(6, 2.5), layout="constrained")
+        left, right = fig.subplots(1, 2)
+        left.plot([0, 1], [0, 12345.0])
+        left.set(xlabel="Fluence (mJ cm⁻²)", ylabel="Counts")
+        right.loglog([1, 1e4], [1e-3, 10])
+        right.set(xlabel="Delay (ns)", ylabel="PL (norm.)")
+        fig.colorbar(right.collections[0] if right.collections else
+                     right.scatter([10, 100], [0.1, 1], c=[1, 2]), ax=right, label="Fluence")
+        return fig
+
+    def label_boxes(fig):
+        fig.set_dpi(72)
+        fig.draw_without_rendering()
+        return [np.array(axis.label.get_window_extent().bounds)
+                for ax in fig.axes for axis in (ax.xaxis, ax.yaxis) if axis.label.get_text()]
+
+    import numpy as np
+
+    with figure_style():
+        frozen = build()
+        save_figure(frozen, tmp_path, "x", formats="png")
+        auto = build()
+        auto.set_dpi(PNG_DPI)
+        auto.get_layout_engine().execute(auto)
+        auto.set_layout_engine(None)
+        got, want = label_boxes(frozen), label_boxes(auto)
+    assert len(got) == len(want) == 5
+    for g, w in zip(got, want):
+        # points (pixels at 72 dpi): matplotlib measures the tick labels at 72 dpi for its own
+        # placement, whole pixels of text height there, and at 200 dpi for ours (0.2 pt apart
+        # here); a label placed in the wrong box would be off by several points
+        assert np.abs(g - w).max() < 0.5
+    # and they are fixed: moving the tick labels does not move the label any more
+    assert not frozen.axes[0].yaxis._autolabelpos
+
+
+def test_the_ta_maps_running_mean_is_scipys_uniform_filter():
+    import numpy as np
+    from scipy.ndimage import uniform_filter
+
+    from multiphoton.report.figures.gain import _mean_3x3
+
+    values = np.random.default_rng(3).normal(size=(6, 9))
+    assert np.allclose(_mean_3x3(values), uniform_filter(values, size=3, mode="nearest"), atol=1e-14)

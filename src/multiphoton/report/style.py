@@ -67,9 +67,12 @@ DATA_COLOR = "#1f3b73"
 MUTED_COLOR = "#8a8a8a"
 
 STYLE: dict[str, object] = {
-    # DejaVu Sans (shipped with matplotlib) draws every figure; the rest is the fallback an
-    # SVG viewer without it is told to use
-    "font.family": ["DejaVu Sans", "sans-serif"],
+    # DejaVu Sans (shipped with matplotlib) draws every figure; an SVG viewer without it is
+    # told to use its own sans-serif ("font-family: 'DejaVu Sans', sans-serif"). One family,
+    # not a list: each text's font is then looked up once, not once per entry (~4 % of the
+    # drawing time)
+    "font.family": "sans-serif",
+    "font.sans-serif": ["DejaVu Sans"],
     "font.size": 8.5,
     "axes.titlesize": 9.5,
     "axes.labelsize": 8.5,
@@ -294,6 +297,12 @@ def save_figure(fig: Figure, directory: str | Path, stem: str,
             # an Agg canvas keeps one renderer: the text measured for the layout is not
             # measured again when the PNG is drawn
             FigureCanvasAgg(fig)
+        for ax in fig.axes:
+            # The layout measures each Axes' tick labels once through its axis; measuring the
+            # spines as well computes every tick again (~10 % of the drawing time) only to add
+            # the tick marks, which lie inside the labels' padding anyway.
+            for spine in ax.spines.values():
+                spine.set_in_layout(False)
         engine.execute(fig)
         fig.set_layout_engine(None)
         for ax in fig.axes:
@@ -303,13 +312,62 @@ def save_figure(fig: Figure, directory: str | Path, stem: str,
             # public switch for one Axes (``set_title(y=…)`` would also reset its style).
             if hasattr(ax, "_autotitlepos"):
                 ax._autotitlepos = False
+        if isinstance(fig.canvas, FigureCanvasAgg):
+            _freeze_axis_labels(fig, fig.canvas.get_renderer())
     if png is not None:
-        # zlib level 1: a third of the encoding time of the default 6 for files ~10 % larger
-        fig.savefig(png, format="png", dpi=PNG_DPI, metadata={"Software": None},
-                    pil_kwargs={"compress_level": 1})
+        _save_png(fig, png)
     if svg is not None:
         fig.savefig(svg, format="svg", metadata={"Date": None, "Creator": None})
     return png, svg
+
+
+
+
+def _save_png(fig: Figure, path: Path) -> None:
+    """Write ``fig`` as an opaque RGB PNG at :data:`PNG_DPI`.
+
+    What ``savefig(format="png")`` draws, without its alpha channel: the figures are
+    opaque (white background), and PNG's per-row filtering and zlib then handle three
+    bytes a pixel instead of four, half the encoding time for files ~10 % smaller. zlib
+    level 1: a third of the encoding time of the default 6 for files ~10 % larger. No
+    metadata that changes between runs (software version).
+    """
+    from PIL import Image
+
+    if not isinstance(fig.canvas, FigureCanvasAgg):
+        FigureCanvasAgg(fig)
+    fig.set_dpi(PNG_DPI)
+    fig.canvas.draw()
+    rgba = fig.canvas.buffer_rgba()
+    width, height = fig.canvas.get_width_height(physical=True)
+    image = Image.frombuffer("RGBA", (width, height), rgba, "raw", "RGBA", 0, 1).convert("RGB")
+    image.save(path, format="png", compress_level=1, dpi=(PNG_DPI, PNG_DPI))
+
+
+def _freeze_axis_labels(fig: Figure, renderer) -> None:
+    """Fix every axis label where the laid-out figure puts it, in axes coordinates.
+
+    An axis label's distance from its axis is, by default, measured anew at every draw
+    from the tick labels of that axis (the ticks computed once more for it; ~6 % of the
+    drawing time, twice per figure). Here it is measured once, after the layout, and
+    fixed with the public :meth:`~matplotlib.axis.Axis.set_label_coords`: in axes
+    coordinates, so the PNG (200 dpi) and the SVG (72) place it alike. Axes placed by a
+    locator at draw time (colour bars, insets) are left to place theirs.
+    """
+    for ax in fig.axes:
+        box = ax.bbox
+        if ax.get_axes_locator() is not None or box.width <= 0 or box.height <= 0:
+            continue  # a colour bar or inset: its locator moves it at draw time; left as it is
+        for axis in (ax.xaxis, ax.yaxis):
+            label = axis.label
+            if not (label.get_visible() and label.get_text()) or not getattr(axis, "_autolabelpos", False):
+                continue
+            axis._update_label_position(renderer)  # what the next draw would do, once
+            x, y = label.get_position()
+            if axis is ax.xaxis:  # x in axes fraction, y in pixels
+                axis.set_label_coords(x, (y - box.y0) / box.height)
+            else:  # x in pixels, y in axes fraction
+                axis.set_label_coords((x - box.x0) / box.width, y)
 
 
 def finite_pairs(x: Sequence[float], y: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:

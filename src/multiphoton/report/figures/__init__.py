@@ -71,6 +71,15 @@ PLOTTERS: dict[str, Callable[[PlotData], Figure]] = {
 }
 """Plot family (docs/plot-data.md) → function drawing its figure."""
 
+DRAW_COST: dict[str, float] = {
+    "ase_series": 1.3, "ta_map": 1.0, "pl_fluence_series": 1.0, "ta_global": 1.5, "trpl": 0.9,
+    "time_series": 0.9, "laser_series": 0.85, "tpef": 0.8, "pl_decomposition": 0.5,
+    "tpef_spectra": 0.45, "pl_spectrum": 0.4, "zscan": 0.4, "saturation": 0.35,
+}
+"""Relative CPU time to draw and save one figure of each family (measured on the bundled
+campaign; ~1 s on the build machine): :class:`.stream.FigureStream` draws what is left
+costliest first, so that its processes finish together."""
+
 CAPTIONS: dict[str, str] = {
     "pl_fluence_series": (
         "(a) PL spectra coloured by pump fluence; (b) the same spectra normalised to their "

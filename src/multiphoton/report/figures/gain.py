@@ -102,10 +102,8 @@ def plot_ta_map(plot: TAMapPlot) -> Figure:
     # smoothed over the noise (3×3 running mean) and only at delay > 0, where gain can exist,
     # so that noise does not draw a comb of spurious zero crossings
     if not net_is_delta and finite.size and finite.min() < 0.0 < finite.max() and min(net.shape) >= 3:
-        from scipy.ndimage import uniform_filter
-
         after = delay > 0
-        smooth = uniform_filter(np.nan_to_num(net[after]), size=3, mode="nearest")
+        smooth = _mean_3x3(np.nan_to_num(net[after]))
         # the level is 5 σ of the smoothed map below zero (σ/3 after a 3×3 mean): where A₀ + ΔA ≈ 0
         # within noise (below the gap) a zero level would trace the noise itself
         level = -5.0 * noise / 3.0 if noise is not None and np.isfinite(noise) and noise > 0 else 0.0
@@ -138,6 +136,15 @@ def delay_text(delay_ps: float) -> str:
     """
     d = float(delay_ps)
     return f"{d / 1e3:.3g} ns" if abs(d) >= 1e3 else f"{d:.3g} ps"
+
+
+def _mean_3x3(values: np.ndarray) -> np.ndarray:
+    """3×3 running mean, edges repeated (``scipy.ndimage.uniform_filter(size=3,
+    mode="nearest")``): written out because importing scipy.ndimage would cost each figure
+    worker ~0.3 s for nine additions."""
+    padded = np.pad(values, 1, mode="edge")
+    rows, cols = values.shape
+    return sum(padded[i:i + rows, j:j + cols] for i in range(3) for j in range(3)) / 9.0
 
 
 def _colour_halfrange(finite: np.ndarray, noise: float | None, net_is_delta: bool) -> float:

@@ -28,6 +28,7 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
+from ...blas import single_blas_thread
 from ..style import FORMATS, check_formats, figure_stem
 
 logger = logging.getLogger(__name__)
@@ -193,16 +194,18 @@ class FigureStream:
         from . import CAPTIONS, FigureFile, _render_one
 
         directory = Path(directory)
-        extra = also() if also is not None else None
+        self._largest_first()
         drawn: dict[int, tuple] = {}
-        while True:  # share the queue with the workers until it is empty
-            try:
-                job = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            if job is not _STOP:
-                k, stem, plot = job
-                drawn[k] = _render_one(stem, plot, str(self.staging), self.formats)
+        with single_blas_thread():  # as in the workers: drawing multiplies tiny matrices
+            extra = also() if also is not None else None
+            while True:  # share the queue with the workers until it is empty
+                try:
+                    job = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if job is not _STOP:
+                    k, stem, plot = job
+                    drawn[k] = _render_one(stem, plot, str(self.staging), self.formats)
         for _ in self._threads:
             self._queue.put(_STOP)
         for t in self._threads:
@@ -220,6 +223,20 @@ class FigureStream:
         self._finished = True
         self.close()
         return out if also is None else (out, extra)
+
+    def _largest_first(self) -> None:
+        """Reorder what is still queued, the costliest figures first (:data:`DRAW_COST`),
+        so that the processes end together: the last plots drawn are the quick ones."""
+        from . import DRAW_COST
+
+        left = []
+        while True:
+            try:
+                left.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        for job in sorted(left, key=lambda job: 1.0 if job is _STOP else -DRAW_COST.get(job[2].family, 1.0)):
+            self._queue.put(job)
 
     @staticmethod
     def _move(path, directory: Path) -> Path | None:
