@@ -1,5 +1,7 @@
 """CLI subcommands beyond analyze: report (no refitting), inspect, simulate errors, --help."""
 import json
+import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -50,6 +52,26 @@ def test_help_lists_every_command(capsys):
     text = capsys.readouterr().out
     for cmd in ("analyze", "report", "simulate", "inspect", "batch"):
         assert cmd in text
+
+
+def test_the_figure_workers_start_before_the_analysis_is_imported():
+    """analyze starts its figure workers first (issue #18): building the command line must
+    not import the analysis steps (~2 s) or the simulator (~1 s), yet --help still lists
+    every --only name."""
+    import subprocess
+
+    heavy = "any(m in sys.modules for m in ('multiphoton.pipeline', 'multiphoton.simulate.campaign'))"
+    code = (f"import sys; from multiphoton.cli import build_parser; p = build_parser(); print({heavy}); "
+            f"p.parse_args(['analyze', 'x.toml', '--out', 'o']); print({heavy})")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    got = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert got.stdout.split() == ["False", "False"]
+    from multiphoton.cli import build_parser
+    from multiphoton.pipeline.steps import all_quantities
+
+    sub = next(a for a in build_parser()._actions if a.dest == "command").choices["analyze"]
+    text = " ".join(sub.format_help().split())
+    assert all(name in text for name in all_quantities()) and "<quantities>" not in text
 
 
 def test_a_refused_manifest_stops_the_figure_workers_it_started(tmp_path, capsys, monkeypatch):

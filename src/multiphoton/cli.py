@@ -36,6 +36,22 @@ _FIGURES_HELP = ("figure formats, comma-separated: png,svg (default), png or svg
                  "out once for all of them")
 
 
+class _QuantitiesInHelp(argparse.HelpFormatter):
+    """Fills in the valid ``--only`` names when the help is shown, not when the parser is
+    built: listing them imports every analysis step (~2 s), which ``analyze`` does only
+    after its figure workers have started."""
+
+    PLACEHOLDER = "<quantities>"
+
+    def _get_help_string(self, action):
+        text = super()._get_help_string(action)
+        if self.PLACEHOLDER in text:
+            from .pipeline.steps import all_quantities
+
+            text = text.replace(self.PLACEHOLDER, ", ".join(all_quantities()))
+        return text
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="multiphoton",
@@ -48,16 +64,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="on an error, also print the Python traceback (for bug reports)")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    a = sub.add_parser("analyze", help="analyse a campaign: manifest → results.json, tables, figures, report.html")
+    a = sub.add_parser("analyze", help="analyse a campaign: manifest → results.json, tables, figures, report.html",
+                       formatter_class=_QuantitiesInHelp)
     a.add_argument("manifest", type=Path, help="the experiment manifest (TOML); file paths in it are relative to it")
     a.add_argument("--out", type=Path, required=True, help="output directory (written atomically)")
     a.add_argument("--force", action="store_true",
                    help="replace a non-empty --out that multiphoton wrote (never a folder holding an input)")
-    from .pipeline.steps import all_quantities
-
     a.add_argument("--only", default=None, metavar="NAMES",
                    help="comma-separated quantities to keep, e.g. sigma2_GM,tau_xx_ns; valid names: "
-                   + ", ".join(all_quantities()))
+                   + _QuantitiesInHelp.PLACEHOLDER)
     a.add_argument("--sample", action="append", default=None, metavar="ID",
                    help="analyse only this sample (repeatable)")
     a.add_argument("--quiet", action="store_true", help="print nothing but errors (no progress, tables, "
