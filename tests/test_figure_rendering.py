@@ -217,3 +217,23 @@ def test_the_ta_maps_running_mean_is_scipys_uniform_filter():
 
     values = np.random.default_rng(3).normal(size=(6, 9))
     assert np.allclose(_mean_3x3(values), uniform_filter(values, size=3, mode="nearest"), atol=1e-14)
+
+
+def test_a_worker_warmed_up_first_draws_the_same_file(tmp_path):
+    """The worker protocol with the warm-up analyze asks for: header, one plot, its files."""
+    import os
+    import pickle
+    import subprocess
+
+    ref = render_figures(PLOTS[:1], tmp_path, formats="png", processes=1)[0]
+    work = tmp_path / "worker"
+    work.mkdir()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    payload = pickle.dumps((str(work), ("png",), True)) + pickle.dumps((ref.stem, PLOTS[0]))
+    got = subprocess.run([sys.executable, "-m", "multiphoton.report.figures._worker"], input=payload,
+                         capture_output=True, env=env, timeout=120)
+    assert got.returncode == 0, got.stderr.decode()[-2000:]
+    png, svg, note = pickle.loads(got.stdout)
+    assert svg is None and note == ""
+    assert Path(png).read_bytes() == ref.png.read_bytes()
+    assert sorted(p.name for p in work.iterdir()) == [ref.png.name]   # the warm-up left nothing

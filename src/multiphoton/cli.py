@@ -215,7 +215,7 @@ def _figure_stream(report):
         return contextlib.nullcontext()
     from .report.figures.stream import FigureStream, default_workers
 
-    return FigureStream(report) if default_workers() > 0 else contextlib.nullcontext()
+    return FigureStream(report, warm_up=True) if default_workers() > 0 else contextlib.nullcontext()
 
 
 def _analyze_into(args, report, stream) -> int:

@@ -1,7 +1,8 @@
 """Worker process of :class:`multiphoton.report.figures.stream.FigureStream`.
 
 Run as ``python -m multiphoton.report.figures._worker``. Reads from standard input a
-pickled ``(directory, formats)`` header, then pickled ``(stem, plot)`` jobs one at a
+pickled ``(directory, formats, warm_up)`` header (``warm_up``: draw a throw-away figure
+first, :func:`_warm_up`), then pickled ``(stem, plot)`` jobs one at a
 time; draws and saves each and writes its pickled ``(png, svg, note)`` to standard
 output before reading the next; stops at the end of its input.
 
@@ -19,7 +20,8 @@ import sys
 
 def _warm_up() -> None:
     """Draw a throw-away figure of the kinds of artist the report uses, while the caller
-    still imports and analyses (this worker has nothing to draw yet).
+    still imports and analyses (asked for by ``analyze``, whose workers start before it has
+    anything to draw; a worker started when the plots are ready skips it).
 
     The first figure a process draws costs more than the next ones (matplotlib's lazy
     imports and caches, fonts, first calls); paid here, in time the worker would spend
@@ -67,9 +69,10 @@ def _warm_up() -> None:
 def main() -> int:
     from . import _render_one
 
-    _warm_up()
     inp, out = sys.stdin.buffer, sys.stdout.buffer
-    directory, formats = pickle.load(inp)
+    directory, formats, warm_up = pickle.load(inp)
+    if warm_up:
+        _warm_up()
     while True:
         try:
             stem, plot = pickle.load(inp)

@@ -61,7 +61,7 @@ def _unique(stem: str, seen: set[str]) -> str:
 class _Worker:
     """One worker interpreter and the thread in this process that feeds it."""
 
-    def __init__(self, module: str, staging: Path, formats: tuple[str, ...]) -> None:
+    def __init__(self, module: str, staging: Path, formats: tuple[str, ...], warm_up: bool = False) -> None:
         self.err = tempfile.TemporaryFile()  # a file, not a pipe: a chatty worker cannot block
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)  # import what this process imports
@@ -74,7 +74,7 @@ class _Worker:
         try:
             self.proc = subprocess.Popen([sys.executable, "-m", f"{module}._worker"], env=env,
                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.err)
-            pickle.dump((str(staging), formats), self.proc.stdin)
+            pickle.dump((str(staging), formats, warm_up), self.proc.stdin)
             self.proc.stdin.flush()
         except OSError as exc:
             logger.warning("figure worker failed (could not start: %s); drawing here instead", exc)
@@ -130,6 +130,10 @@ class FigureStream:
     workers : int, optional
         Worker interpreters (default :func:`default_workers`; 0 draws everything in
         :meth:`finish`, in this process).
+    warm_up : bool, optional
+        Each worker first draws a throw-away figure (~1 s; the first figure of a process
+        costs more than the next): for a stream started well before its first plot, as
+        ``analyze`` starts one before its own imports.
 
     Notes
     -----
@@ -146,7 +150,7 @@ class FigureStream:
     []
     """
 
-    def __init__(self, formats=FORMATS, *, workers: int | None = None) -> None:
+    def __init__(self, formats=FORMATS, *, workers: int | None = None, warm_up: bool = False) -> None:
         from . import __name__ as package
 
         self.formats = check_formats(formats)
@@ -155,7 +159,7 @@ class FigureStream:
         self._seen: set[str] = set()
         self._queue: queue.Queue = queue.Queue()
         n = default_workers() if workers is None else max(0, int(workers))
-        self._workers = [_Worker(package, self.staging, self.formats) for _ in range(n)]
+        self._workers = [_Worker(package, self.staging, self.formats, warm_up) for _ in range(n)]
         self._threads = [threading.Thread(target=w.serve, args=(self._queue,), daemon=True,
                                           name=f"figure-worker-{i}") for i, w in enumerate(self._workers)]
         for t in self._threads:
