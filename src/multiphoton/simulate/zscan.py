@@ -84,7 +84,13 @@ def zscan_trace(z_mm, *, beta_cm_per_GW: float, pulse_energy_nJ: float, beam_wai
     od = LN10 * linear_absorbance
     l_eff = path_cm if od == 0 else path_cm * (1.0 - math.exp(-od)) / od
     b = beta_cm_per_GW * 1e-9
-    i = i_peak[:, None, None] * p[None, :, None] * u[None, None, :]
-    out = np.sum(i / (1.0 + b * i * l_eff), axis=(1, 2))
-    lin = np.sum(i, axis=(1, 2))
-    return out / lin
+    # one position at a time: the (time × radius) grid of one position is 0.7 M values; all
+    # positions at once would be Z times that (1 GB for 200 positions), and slower
+    pu = p[:, None] * u[None, :]
+    peaks = np.atleast_1d(i_peak)
+    out, lin = np.empty(peaks.shape), np.empty(peaks.shape)
+    for k, peak in enumerate(peaks):
+        i = peak * pu
+        out[k] = np.sum(i / (1.0 + b * i * l_eff))
+        lin[k] = np.sum(i)
+    return (out / lin).reshape(z.shape)
