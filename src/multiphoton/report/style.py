@@ -2,8 +2,8 @@
 
 Figures are :class:`matplotlib.figure.Figure` objects made directly (never pyplot),
 drawn and saved inside :func:`figure_style`, a temporary ``rc_context``: nothing in
-matplotlib's global state changes, and no backend is selected (``Figure.savefig``
-picks the Agg canvas for PNG and the SVG canvas for SVG by itself).
+matplotlib's global state changes, and no backend is selected (each figure gets its own
+Agg canvas for the PNG; ``Figure.savefig`` picks the SVG canvas for the SVG by itself).
 """
 from __future__ import annotations
 
@@ -69,8 +69,8 @@ MUTED_COLOR = "#8a8a8a"
 STYLE: dict[str, object] = {
     # DejaVu Sans (shipped with matplotlib) draws every figure; an SVG viewer without it is
     # told to use its own sans-serif ("font-family: 'DejaVu Sans', sans-serif"). One family,
-    # not a list: each text's font is then looked up once, not once per entry (~4 % of the
-    # drawing time)
+    # not a list: each text's font is then looked up once, not once per entry (~4 % fewer
+    # instructions to draw a figure)
     "font.family": "sans-serif",
     "font.sans-serif": ["DejaVu Sans"],
     "font.size": 8.5,
@@ -299,8 +299,8 @@ def save_figure(fig: Figure, directory: str | Path, stem: str,
             FigureCanvasAgg(fig)
         for ax in fig.axes:
             # The layout measures each Axes' tick labels once through its axis; measuring the
-            # spines as well computes every tick again (~10 % of the drawing time) only to add
-            # the tick marks, which lie inside the labels' padding anyway.
+            # spines as well computes every tick again (a few per cent of the drawing time)
+            # only to add the tick marks, which lie inside the labels' padding anyway.
             for spine in ax.spines.values():
                 spine.set_in_layout(False)
         engine.execute(fig)

@@ -42,7 +42,7 @@ def _warm_up() -> None:
         axes = fig.subplot_mosaic([["a", "b", "c"], ["r", "b", "c"]], height_ratios=[3, 1])
         fig.suptitle("Warm-up — σ₂ 10³ (mJ cm⁻²)", fontsize=9.5, x=0.01, ha="left")
         mappable = fluence_mappable([0.1, 10.0])
-        for k, f in enumerate((0.1, 1.0, 10.0)):
+        for f in (0.1, 1.0, 10.0):
             axes["a"].plot(x, x**-0.5 * f, color=mappable.to_rgba(f), label=f"{f} mJ cm⁻²")
         axes["a"].set(xscale="log", yscale="log", xlabel="Delay (ns)", ylabel="PL (norm.)", title="a")
         tidy_log_axis(axes["a"].xaxis)
