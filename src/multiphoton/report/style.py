@@ -348,7 +348,7 @@ def _freeze_axis_labels(fig: Figure, renderer) -> None:
     """Fix every axis label where the laid-out figure puts it, in axes coordinates.
 
     An axis label's distance from its axis is, by default, measured anew at every draw
-    from the tick labels of that axis (the ticks computed once more for it; ~6 % of the
+    from the tick labels of that axis (the ticks computed once more for it; a few per cent of the
     drawing time, twice per figure). Here it is measured once, after the layout, and
     fixed with the public :meth:`~matplotlib.axis.Axis.set_label_coords`: in axes
     coordinates, so the PNG (200 dpi) and the SVG (72) place it alike. Axes placed by a
